@@ -1,0 +1,9 @@
+"""Process exit codes, shared by every command (documented in README and --help)."""
+
+OK = 0  # every module loads on every selected build / was read and is valid
+FAILURE = 1  # a predicted load failure, or a malformed/invalid module
+USAGE = 2  # bad arguments, unreadable path, bad spec
+
+HELP = ("Exit codes: 0 = everything loads (inspect: every file read and valid); "
+        "1 = a predicted failure or a malformed/invalid module; "
+        "2 = usage error, unreadable input or bad spec.")

@@ -1,0 +1,1 @@
+"""Renderers: turn result objects into text, JSON, SARIF, JUnit or GitHub annotations."""

@@ -1,0 +1,27 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _testsuite_dir() -> Path:
+    env = os.environ.get("COMPATCHECK_WASM_TESTSUITE")
+    if env:
+        return Path(env)
+    return ROOT.parent / "shared" / "wasm-testsuite"
+
+
+TESTSUITE = _testsuite_dir()
+SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(scope="session")
+def testsuite() -> Path:
+    if not TESTSUITE.is_dir():
+        pytest.fail(f"WebAssembly test vectors not found at {TESTSUITE} "
+                    "(set COMPATCHECK_WASM_TESTSUITE)")
+    return TESTSUITE
