@@ -1,0 +1,121 @@
+"""Resolved, immutable host-build specs: what one Proxy-Wasm host build accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from packaging.version import Version
+
+from ..wasm import FuncType
+
+WASI_MODULES = ("wasi_unstable", "wasi_snapshot_preview1")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from: ``repo@commit:file`` or ``probed from <binary>``."""
+    ref: str
+    status: str  # verified | inferred | probed | unverified
+
+    def __str__(self) -> str:
+        return self.ref if self.status == "verified" else f"{self.ref} ({self.status})"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    id: str
+    engine: str  # v8 | wamr | wasmtime | wavm | null
+    version: str
+    features: frozenset[str]
+    source: Source
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    id: str
+    product: str
+    first: Version
+    last: Version | None  # None: every patch release of first's minor
+    title: str
+    status: str
+    sources: tuple[Source, ...]
+    unverified: frozenset[str]  # fact keys nobody could verify
+    profile: str
+    current: bool
+    pins: Mapping[str, str]
+    # ABI detection
+    abi_markers: Mapping[str, str]  # export name -> ABI version, in host preference order
+    marker_rule: str  # first-function-export | require-any
+    # host functions by ABI version: name -> type (module "env")
+    host_functions: Mapping[str, Mapping[str, FuncType]]
+    wasi_modules: tuple[str, ...]
+    wasi: Mapping[str, FuncType]
+    env_shims: Mapping[str, FuncType]
+    non_function_imports: Mapping[str, str]  # kind -> accept | reject
+    allocator_any_of: tuple[str, ...]
+    allocator_all_of: tuple[str, ...]
+    allocator_type: FuncType
+    startup_sequence: str
+    startup_allowed: frozenset[str] | None  # qualified import names; None = unrestricted
+    callbacks: Mapping[str, Mapping[str, FuncType]]  # ABI version -> name -> type
+    callbacks_checked: bool
+    runtime: Runtime
+    runtimes_compiled: tuple[str, ...]
+    messages: Mapping[str, str]
+    notes: tuple[str, ...] = ()
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def version_label(self) -> str:
+        if self.last is None:
+            return f"{self.first.major}.{self.first.minor}.x"
+        return str(self.first) if self.first == self.last else f"{self.first}–{self.last}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.product} {self.version_label}"
+
+    def covers(self, version: Version) -> bool:
+        if self.last is None:
+            return version.release[:2] == self.first.release[:2] and version >= self.first
+        return self.first <= version <= self.last
+
+    def candidate_versions(self) -> list[Version]:
+        """Release versions this build stands for, to test a specifier against."""
+        if self.last is None:
+            major, minor = self.first.release[:2]
+            return [Version(f"{major}.{minor}.{p}") for p in range(self.first.micro, 100)]
+        if self.first == self.last:
+            return [self.first]
+        if self.first.release[:2] == self.last.release[:2]:
+            major, minor = self.first.release[:2]
+            return [Version(f"{major}.{minor}.{p}")
+                    for p in range(self.first.micro, self.last.micro + 1)]
+        return [self.first, self.last]
+
+    def message(self, key: str, **values: str) -> str:
+        template = self.messages.get(key, "")
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError):
+            return template
+
+    def abi_for_marker(self, name: str) -> str | None:
+        return self.abi_markers.get(name)
+
+    def is_unverified(self, fact: str) -> bool:
+        return any(fact == u or fact.startswith(u + ".") for u in self.unverified)
+
+    def json(self) -> dict:
+        return {
+            "id": self.id, "product": self.product, "versions": self.version_label,
+            "title": self.title, "status": self.status, "current": self.current,
+            "profile": self.profile, "runtime": {"engine": self.runtime.engine,
+                                                 "version": self.runtime.version},
+            "runtimes_compiled": list(self.runtimes_compiled),
+            "abi_versions": sorted(set(self.abi_markers.values())),
+            "pins": dict(self.pins),
+            "sources": [{"ref": s.ref, "status": s.status} for s in self.sources],
+            "unverified": sorted(self.unverified),
+        }
