@@ -126,7 +126,7 @@ def _sources(path: Path, key: str, refs: Any, status: str) -> tuple[Source, ...]
 
 PROFILE_KEYS = {"id", "extends", "summary", "sources", "status", "unverified", "notes", "abi",
                 "host_functions", "wasi", "env_shims", "imports", "allocator", "startup",
-                "callbacks", "messages"}
+                "callbacks", "messages", "crashes", "memory"}
 SECTION_KEYS = {
     "abi": {"markers", "rule"},
     "host_functions": {"common", "signatures", *ABI_VERSIONS},
@@ -137,7 +137,9 @@ SECTION_KEYS = {
     "startup": {"sequence", "allowed"},
     "callbacks": {"checked", "table", "overrides"},
     "messages": MESSAGE_KEYS,
+    "memory": {"largest_loaded_pages", "smallest_refused_pages"},
 }
+CRASH_KINDS = ("tag-import", "start-section-host-call")
 
 
 def _merge(parent: dict, child: dict) -> dict:
@@ -343,6 +345,10 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
         if key not in messages:
             raise SpecError(f"{path}: {where}: messages.{key}: required")
 
+    crashes = frozenset(_str_list(path, "crashes", p.get("crashes", [])))
+    if crashes - set(CRASH_KINDS):
+        raise SpecError(f"{path}: {where}: crashes: unknown kinds {sorted(crashes - set(CRASH_KINDS))}")
+    memory = p.get("memory", {})
     sources = _sources(path, where + ".sources", build.get("sources"), status)
     sources += tuple(s for s in p["_sources"] if s not in sources)
     unverified = frozenset(_str_list(path, where + ".unverified", build.get("unverified", []))) | \
@@ -361,6 +367,8 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
         callbacks_checked=bool(cb.get("checked", True)), runtime=runtimes[runtime_id],
         runtimes_compiled=tuple(build.get("runtimes_compiled", [runtimes[runtime_id].engine])),
         messages=MappingProxyType(messages), notes=tuple(build.get("notes", [])),
+        crashes=crashes, memory_loaded_pages=memory.get("largest_loaded_pages"),
+        memory_refused_pages=memory.get("smallest_refused_pages"),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 from packaging.version import Version
@@ -64,7 +64,9 @@ class HostSpec:
     runtimes_compiled: tuple[str, ...]
     messages: Mapping[str, str]
     notes: tuple[str, ...] = ()
-    extra: Mapping[str, object] = field(default_factory=dict)
+    crashes: frozenset[str] = frozenset()  # module shapes known to take the process down
+    memory_loaded_pages: int | None = None  # largest initial memory seen to load
+    memory_refused_pages: int | None = None  # smallest initial memory seen refused
 
     @property
     def version_label(self) -> str:

@@ -120,8 +120,12 @@ def _blocktype(cur: Cursor, sink: FeatureSink | None, at: int) -> None:
 
 
 def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
-                      ctx: ExprContext | None = None, const: bool = False) -> None:
-    """Decode instructions until the ``end`` that closes the expression."""
+                      ctx: ExprContext | None = None, const: bool = False,
+                      on_call: Callable[[int], None] | None = None) -> None:
+    """Decode instructions until the ``end`` that closes the expression.
+
+    ``on_call`` receives the callee of every direct call, and -1 for an indirect one.
+    """
     depth = 1
     single = _SINGLE
     data = cur.data
@@ -144,7 +148,9 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                     if depth == 0:
                         return
             elif kind == IDX or kind == LABEL:
-                cur.u32()
+                index = cur.u32()
+                if on_call is not None and (op == 0x10 or op == 0x12):
+                    on_call(index)
             elif kind == MEMARG:
                 _memarg(cur, sink, at)
             elif kind == I32:
@@ -165,6 +171,8 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
             elif kind == CALL_INDIRECT:
                 cur.u32()
                 _call_indirect_table(cur, sink, at)
+                if on_call is not None:
+                    on_call(-1)
             elif kind == MEMIDX:
                 start = cur.pos
                 if cur.u32() != 0 or cur.pos - start != 1:
@@ -275,7 +283,8 @@ def _gc(cur: Cursor, sink: FeatureSink | None, at: int) -> None:
 
 
 def decode_body(cur: Cursor, sink: FeatureSink | None = None,
-                ctx: ExprContext | None = None) -> None:
+                ctx: ExprContext | None = None,
+                on_call: Callable[[int], None] | None = None) -> None:
     """Decode one function body (locals and code) that fills ``cur`` exactly."""
     groups = cur.count(2)
     total = 0
@@ -288,7 +297,7 @@ def decode_body(cur: Cursor, sink: FeatureSink | None = None,
         _, feature = read_valtype(cur)
         if feature and sink:
             sink(feature, at)
-    decode_expression(cur, sink, ctx)
+    decode_expression(cur, sink, ctx, on_call=on_call)
     if not cur.at_end():
         raise WasmFormatError("section size mismatch: code after the body's final end",
                               cur.pos)

@@ -1,0 +1,65 @@
+"""The checks: each a small pure function from (module, host build) to findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..abi import HostSpec
+from ..wasm import Module
+from . import abi_marker, allocator, callbacks, imports, memory, proposals, runtime, startup
+from .context import CheckContext
+from .finding import Finding
+
+CHECKS = (runtime.check, abi_marker.check, proposals.check, imports.check, allocator.check,
+          startup.check, callbacks.check, memory.check)
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    host: HostSpec
+    findings: tuple[Finding, ...]  # in the order the host meets them
+
+    @property
+    def verdict(self) -> str:
+        if any(f.severity == "crash" for f in self.blocking):
+            return "crash"
+        return "refused" if self.blocking else "loads"
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.blocks_load)
+
+    @property
+    def first_error(self) -> Finding | None:
+        """What the host would print first (it stops there; we list all)."""
+        blocking = self.blocking
+        return blocking[0] if blocking else None
+
+    @property
+    def unverified(self) -> bool:
+        return any(f.unverified for f in self.blocking)
+
+    def json(self) -> dict:
+        first = self.first_error
+        return {"target": self.host.id, "product": self.host.product,
+                "versions": self.host.version_label, "verdict": self.verdict,
+                "spec_status": self.host.status,
+                "first_error": None if first is None else first.message,
+                "findings": [f.json() for f in self.findings]}
+
+
+def check_module(module: Module, host: HostSpec, features=None) -> TargetResult:
+    ctx = CheckContext(module, host, features)
+    found: list[Finding] = []
+    for check in CHECKS:
+        found.extend(check(ctx))
+    found.sort(key=Finding.sort_key)
+    return TargetResult(host, tuple(found))
+
+
+def check_targets(module: Module, hosts: list[HostSpec]) -> list[TargetResult]:
+    """The feature scan (a walk of every code body) runs once for all targets."""
+    from ..wasm.features import detect_features
+
+    features = detect_features(module)
+    return [check_module(module, host, features) for host in hosts]

@@ -1,0 +1,85 @@
+"""Every finding code, documented once: ``compatcheck explain CODE`` prints these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    name: str
+    severity: str
+    cause: str
+    host_text: str  # what the host prints (V8-based cpp-host unless said otherwise)
+    fix: str
+
+
+_CODES = [
+    CodeInfo("CC001", "not-wasm", "error", "The file is not a WebAssembly binary at all.",
+             "Failed to parse corrupted Wasm module", "Build the filter to a .wasm binary; a .wat text file must be assembled first (wat2wasm)."),
+    CodeInfo("CC002", "malformed", "error", "The binary breaks the WebAssembly binary format (truncated, bad section, bad LEB128 ...).",
+             "Failed to parse corrupted Wasm module / Failed to load Wasm bytecode", "Rebuild the module; a truncated download or a post-processing step corrupted it."),
+    CodeInfo("CC003", "invalid", "error", "The binary is well-formed but does not validate (type errors in code, bad indices).",
+             "Failed to load Wasm bytecode", "Rebuild with a supported toolchain; run wasm-validate or wasmtime to see the exact error."),
+    CodeInfo("CC004", "component", "error", "The file is a WebAssembly component (component model), not a core module.",
+             "Failed to load Wasm bytecode", "Proxy-Wasm hosts load core modules: build for wasm32-wasip1 / wasm32-unknown-unknown, not wasm32-wasip2, or extract the core module."),
+    CodeInfo("CC010", "no-runtime", "error", "This host build has no Wasm runtime compiled in; no module can load.",
+             "Failed to create Wasm VM using envoy.wasm.runtime.v8 runtime. Envoy was compiled without support for it", "Use a build with a Wasm runtime (V8 is Envoy's default) or choose the runtime the build has in vm_config.runtime."),
+    CodeInfo("CC101", "abi-marker-missing", "error", "The module exports no Proxy-Wasm ABI marker function this host knows (proxy_abi_version_0_1_0/0_2_0/0_2_1).",
+             "Missing or unknown Proxy-Wasm ABI version", "Build with a Proxy-Wasm SDK; the SDK exports the marker. The marker must be an exported function."),
+    CodeInfo("CC102", "abi-marker-unsupported", "error", "The module's ABI marker names a version this host build does not implement.",
+             "Missing or unknown Proxy-Wasm ABI version", "Use an SDK release that targets an ABI version this host supports, or upgrade the host."),
+    CodeInfo("CC103", "abi-marker-several", "warning", "Several ABI markers are exported; the host uses the first function export it knows and ignores the rest.",
+             "", "Export one marker. Decide which ABI your imports and callbacks follow."),
+    CodeInfo("CC201", "missing-import", "error", "The module imports a function the host does not provide (for this ABI version).",
+             "Failed to load Wasm module due to a missing import: <module>.<name>", "Remove the call, or use a host build that provides it."),
+    CodeInfo("CC202", "import-type-mismatch", "error", "An import exists but with a different signature than the host's.",
+             "Failed to load Wasm module due to an import type mismatch: <module>.<name>, want: <module type>, but host exports: <host type>", "Declare the import with the host's signature (update the SDK)."),
+    CodeInfo("CC203", "import-other-abi", "error", "The host provides this function only for another ABI version than the module's marker.",
+             "Failed to load Wasm module due to a missing import: <module>.<name>", "Use the SDK release matching the marker; e.g. ABI 0.2.x reads the plugin configuration with proxy_get_buffer_bytes in proxy_on_configure instead of proxy_get_configuration."),
+    CodeInfo("CC204", "missing-wasi", "error", "A WASI function the module imports is not provided by this host build.",
+             "Failed to load Wasm module due to a missing import: wasi_snapshot_preview1.<name>", "Avoid the libc call that needs it (files, sockets, threads), or use a newer host; TinyGo/Go and Rust wasip1 builds pull in WASI through their runtimes."),
+    CodeInfo("CC205", "global-import", "error", "The module imports a global; Proxy-Wasm hosts provide no globals.",
+             "Failed to load Wasm module due to a missing import: <module>.<name>", "Link so that globals are defined in the module (e.g. no -Wl,--import-memory style shared stack pointer)."),
+    CodeInfo("CC206", "tag-import-crash", "crash", "The module imports an exception tag; V8 in these builds aborts the whole proxy process (SIGTRAP) while linking it.",
+             "# Fatal error in , line 0 / # unreachable code", "Do not import tags: define exception tags inside the module, or build without exception handling."),
+    CodeInfo("CC207", "unknown-import-kind", "error", "The module imports something other than functions, memories, tables.",
+             "Failed to load Wasm module due to a missing import: <module>.<name>", "Remove the import."),
+    CodeInfo("CC301", "allocator-missing", "error", "The module exports no allocator the host can call to pass data in.",
+             "Wasm module is missing malloc function.", "Export malloc or proxy_on_memory_allocate (i32) -> i32 (Proxy-Wasm SDKs do this)."),
+    CodeInfo("CC302", "allocator-bad-signature", "error", "The allocator export has a signature the host rejects.",
+             "Bad function signature for: malloc, want: i32 -> i32, but the module exports: ...", "Export malloc / proxy_on_memory_allocate as (i32) -> i32."),
+    CodeInfo("CC303", "allocator-free-missing", "error", "This early host requires both malloc and free exports.",
+             "WASM missing malloc/free", "Export free (i32) -> () as well, or use a newer host."),
+    CodeInfo("CC401", "callback-bad-signature", "error", "A callback the host looks up is exported with another signature.",
+             "Bad function signature for: <name>, want: <host type>, but the module exports: <module type>", "Match the ABI version of the marker (e.g. proxy_on_request_headers takes 3 params from ABI 0.2.0 on)."),
+    CodeInfo("CC402", "callback-unknown", "warning", "An export looks like a Proxy-Wasm callback but the host never calls it (typo or other ABI).",
+             "", "Rename it to the callback the ABI defines; as it is, the host will never call it."),
+    CodeInfo("CC501", "startup-sequence", "info", "Which start-up functions this host calls, in which order.",
+             "", ""),
+    CodeInfo("CC502", "startup-restricted-call", "warning", "A function the host calls at start-up can reach an import that this host forbids during start-up; if it is called, start-up traps.",
+             "Function: _initialize failed: Uncaught Error: restricted_callback", "Move that call to proxy_on_vm_start / proxy_on_configure, or avoid it in initialisers."),
+    CodeInfo("CC503", "start-section-host-call", "crash", "The module has a Wasm start section that calls a host function; these builds crash (SIGSEGV) while instantiating it.",
+             "Caught Segmentation fault", "Do not use a start section that calls imports; export _initialize instead."),
+    CodeInfo("CC504", "start-section", "warning", "The module has a Wasm start section; it runs at instantiation, before the host is ready for host calls.",
+             "Failed to create new Wasm instance (if it traps)", "Export _initialize (reactor) instead of using a start section."),
+    CodeInfo("CC505", "startup-not-called", "warning", "The module relies on a start-up export this host never calls (e.g. __wasm_call_ctors, main without _initialize).",
+             "", "Export _initialize (and main if needed) as WASI reactors do."),
+    CodeInfo("CC601", "memory-too-large", "error", "The initial memory is larger than this host can allocate.",
+             "Failed to create new Wasm instance", "Lower the initial memory (linker flag --initial-memory / -Wl,-z,stack-size)."),
+    CodeInfo("CC602", "memory-large", "warning", "The initial memory is larger than any size seen to load on this host.",
+             "", "Lower the initial memory."),
+    CodeInfo("CC603", "memory-not-exported", "warning", "No memory is exported as \"memory\"; the host cannot exchange data with the filter.",
+             "", "Export the linear memory as \"memory\" (the default for every Proxy-Wasm SDK)."),
+    CodeInfo("CC701", "unsupported-proposal", "error", "The module uses a WebAssembly proposal this build's runtime does not accept.",
+             "Failed to load Wasm bytecode", "Rebuild without that feature (see the fix in the finding) or use a newer host."),
+]
+
+CODES = {c.code: c for c in _CODES}
+BY_NAME = {c.name: c for c in _CODES}
+
+
+def lookup(code_or_name: str) -> CodeInfo | None:
+    key = code_or_name.strip()
+    return CODES.get(key.upper()) or BY_NAME.get(key.lower())

@@ -1,0 +1,80 @@
+"""Facts about one (module, host build) pair that several checks share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..abi import HostSpec
+from ..wasm import FuncType, Module
+from ..wasm.features import FeatureUse, detect_features
+
+ABI_MARKER_PREFIX = "proxy_abi_version_"
+
+
+def v8_signature(ft: FuncType | None) -> str:
+    """Types the way V8-based hosts print them: ``i32 i32 -> i32``, ``void -> void``."""
+    if ft is None:
+        return "?"
+    params = " ".join(ft.params) or "void"
+    results = " ".join(ft.results) or "void"
+    return f"{params} -> {results}"
+
+
+@dataclass
+class CheckContext:
+    module: Module
+    host: HostSpec
+    features_cache: dict[str, FeatureUse] | None = None
+
+    @cached_property
+    def marker_exports(self) -> list:
+        return [e for e in self.module.exports if e.name.startswith(ABI_MARKER_PREFIX)]
+
+    @cached_property
+    def abi(self) -> str | None:
+        """The ABI version this host will detect, or None if it detects none."""
+        host = self.host
+        if host.marker_rule == "none":
+            return next(iter(host.host_functions))
+        for e in self.module.exports:
+            if e.kind != "func":
+                continue
+            version = host.abi_markers.get(e.name)
+            if version is not None:
+                if host.marker_rule == "first-function-export":
+                    return version
+                return version
+        return None
+
+    @cached_property
+    def abi_for_checks(self) -> str:
+        """ABI to check imports/callbacks against when the host detects none."""
+        if self.abi is not None:
+            return self.abi
+        versions = sorted(self.host.host_functions)
+        for e in self.marker_exports:
+            tail = e.name[len(ABI_MARKER_PREFIX):].replace("_", ".")
+            if tail in versions:
+                return tail
+        return versions[-1]
+
+    @property
+    def host_functions(self):
+        return self.host.host_functions[self.abi_for_checks]
+
+    @property
+    def callbacks(self):
+        return self.host.callbacks[self.abi_for_checks]
+
+    @property
+    def features(self) -> dict[str, FeatureUse]:
+        if self.features_cache is None:
+            self.features_cache = detect_features(self.module)
+        return self.features_cache
+
+    def exported_function(self, name: str):
+        for e in self.module.exports:
+            if e.name == name and e.kind == "func":
+                return e
+        return None

@@ -1,0 +1,99 @@
+"""Imports the host does not provide, provides with another type, or only for another ABI."""
+
+from __future__ import annotations
+
+from ._build import finding
+from .context import CheckContext, v8_signature
+
+
+def _other_abi_versions(ctx: CheckContext, name: str) -> list[str]:
+    return [v for v, table in ctx.host.host_functions.items()
+            if v != ctx.abi_for_checks and name in table]
+
+
+def check(ctx: CheckContext) -> list:
+    host, out = ctx.host, []
+    position = 0
+    for imp in ctx.module.imports:
+        position += 1
+        qname = imp.qualified_name
+        loc = f"import {qname}"
+        if imp.kind == "tag" and "tag-import" in host.crashes:
+            out.append(finding("CC206", f"Importing exception tag {qname} aborts the proxy "
+                               "process (V8 fatal error, SIGTRAP)", "compile", location=loc,
+                               offset=imp.offset, position=0,
+                               unverified=host.is_unverified("crashes")))
+            continue
+        if imp.kind in ("memory", "table"):
+            if host.non_function_imports.get(imp.kind) == "accept":
+                continue
+        if imp.kind != "func":
+            code = "CC205" if imp.kind == "global" else "CC207"
+            out.append(finding(code, host.message("missing_import", **{"import": qname}), "link",
+                               location=loc, offset=imp.offset, position=position,
+                               host_wording=True))
+            continue
+        have = None
+        is_wasi = imp.module in host.wasi_modules
+        if imp.module == "env":
+            have = ctx.host_functions.get(imp.name) or host.env_shims.get(imp.name)
+        elif is_wasi:
+            have = host.wasi.get(imp.name)
+        if have is None:
+            other = _other_abi_versions(ctx, imp.name) if imp.module == "env" else []
+            text = host.message("missing_import", **{"import": qname})
+            if other:
+                out.append(finding(
+                    "CC203", text, "link", location=loc, offset=imp.offset, position=position,
+                    host_wording=True,
+                    fix=f"{qname} exists in this build only for ABI {', '.join(other)}, and the "
+                        f"module is ABI {ctx.abi_for_checks}. " + _abi_fix(imp.name)))
+            elif is_wasi or imp.module in ("wasi_unstable", "wasi_snapshot_preview1"):
+                out.append(finding(
+                    "CC204", text, "link", location=loc, offset=imp.offset, position=position,
+                    host_wording=True,
+                    fix=f"This build provides {len(host.wasi)} WASI functions under "
+                        f"{' and '.join(host.wasi_modules)}; {imp.name} is not one of them. "
+                        + _wasi_fix(ctx, imp.module, imp.name)))
+            else:
+                out.append(finding("CC201", text, "link", location=loc, offset=imp.offset,
+                                   position=position, host_wording=True,
+                                   fix=_missing_fix(ctx, imp.module, imp.name)))
+            continue
+        if have != imp.type:
+            text = host.message("import_type_mismatch", **{"import": qname},
+                                want=v8_signature(imp.type), have=v8_signature(have))
+            out.append(finding("CC202", text, "link", location=loc, offset=imp.offset,
+                               position=position, host_wording=True,
+                               fix=f"Declare {qname} as {have} (the host's type); the module "
+                                   f"declares {imp.type}."))
+    return out
+
+
+def _abi_fix(name: str) -> str:
+    if name == "proxy_get_configuration":
+        return ("ABI 0.2.x reads the plugin configuration with proxy_get_buffer_bytes "
+                "(buffer type 7) inside proxy_on_configure; or keep the 0.1.0 marker.")
+    if name in ("proxy_continue_request", "proxy_continue_response"):
+        return "ABI 0.2.x uses proxy_continue_stream(stream_type) instead."
+    if name == "proxy_clear_route_cache":
+        return "ABI 0.2.x has no proxy_clear_route_cache; drop the call."
+    if name in ("proxy_continue_stream", "proxy_close_stream", "proxy_get_log_level"):
+        return "Use an SDK whose ABI marker matches the imports it makes."
+    return "Use the SDK release that matches the marker."
+
+
+def _wasi_fix(ctx: CheckContext, module: str, name: str) -> str:
+    if module not in ctx.host.wasi_modules:
+        return f"This build has no WASI module {module!r}."
+    return "Newer host builds provide more WASI functions; check the matrix."
+
+
+def _missing_fix(ctx: CheckContext, module: str, name: str) -> str:
+    if module != "env" and module not in ctx.host.wasi_modules:
+        return (f"Proxy-Wasm hosts provide only the modules env and "
+                f"{' / '.join(ctx.host.wasi_modules)}; {module!r} is not one of them (a "
+                "wasm-bindgen or browser toolchain import?).")
+    if name.startswith("proxy_on_"):
+        return f"{name} is a callback the module must export, not import."
+    return f"No host function {name} exists in this build; remove the call."

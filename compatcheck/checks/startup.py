@@ -1,0 +1,97 @@
+"""Start-up: which start functions run, start-time import limits, the Wasm start section."""
+
+from __future__ import annotations
+
+from ..wasm.callgraph import reachable_imports
+from ._build import finding
+from .context import CheckContext, v8_signature
+
+_START_TYPES = {"_initialize": "() -> ()", "_start": "() -> ()", "main": "(i32, i32) -> (i32)",
+                "__main_void": "() -> (i32)", "__wasm_call_ctors": "() -> ()"}
+
+
+def startup_calls(ctx: CheckContext) -> list[str]:
+    """The exports this host calls at start-up, in order."""
+    seq = ctx.host.startup_sequence
+    has = lambda n: ctx.exported_function(n) is not None  # noqa: E731
+    if seq == "start-or-ctors":
+        return ["_start"] if has("_start") else (["__wasm_call_ctors"]
+                                                 if has("__wasm_call_ctors") else [])
+    if seq == "initialize-or-start-or-ctors":
+        for n in ("_initialize", "_start", "__wasm_call_ctors"):
+            if has(n):
+                return [n]
+        return []
+    if has("_initialize"):
+        calls = ["_initialize"]
+        if has("main"):
+            calls.append("main")
+        elif seq == "initialize-main-mainvoid-or-start" and has("__main_void"):
+            calls.append("__main_void")
+        return calls
+    return ["_start"] if has("_start") else []
+
+
+def _allowed(host, module: str, name: str) -> bool:
+    allowed = host.startup_allowed
+    if allowed is None:
+        return True
+    if module in host.wasi_modules:
+        return f"wasi.{name}" in allowed
+    return f"{module}.{name}" in allowed
+
+
+def check(ctx: CheckContext) -> list:
+    host, module, out = ctx.host, ctx.module, []
+    calls = startup_calls(ctx)
+    if calls:
+        out.append(finding("CC501", f"At start-up this build calls {', then '.join(calls)}.",
+                           "advice", location="exports"))
+    for name in calls:
+        e = ctx.exported_function(name)
+        want = _START_TYPES[name]
+        if e is not None and str(e.type) != want and host.callbacks_checked:
+            from ..wasm import FuncType
+            out.append(finding(
+                "CC401", host.message("bad_signature", name=name,
+                                      want=v8_signature(FuncType.parse(want)),
+                                      have=v8_signature(e.type)),
+                "functions", location=f"export {name}", offset=e.offset, host_wording=True,
+                fix=f"Export {name} as {want}."))
+    ignored = [n for n in ("__wasm_call_ctors", "main", "__main_void", "_start")
+               if ctx.exported_function(n) is not None and n not in calls]
+    if "_start" in ignored and "_initialize" in calls:
+        ignored.remove("_start")  # a reactor with a stray _start is normal
+    for n in ignored:
+        if n == "__wasm_call_ctors" and calls:
+            continue  # called by _initialize/_start themselves in wasi-libc builds
+        out.append(finding("CC505", f"{n} is exported but this build never calls it at "
+                           "start-up; static constructors or Go/TinyGo runtime set-up that "
+                           "depend on it will not run.", "advice", location=f"export {n}"))
+
+    roots = [ctx.exported_function(n).index for n in calls]
+    if roots and host.startup_allowed is not None:
+        reach = reachable_imports(module, roots)
+        imported = module.imports_of_kind("func")
+        for idx in sorted(reach.imports):
+            imp = imported[idx]
+            if not _allowed(host, imp.module, imp.name):
+                out.append(finding(
+                    "CC502", host.message("restricted_call", function=calls[0]) +
+                    f" (if {imp.qualified_name} is called during start-up)", "startup",
+                    location=f"import {imp.qualified_name}", offset=imp.offset,
+                    host_wording=True, unverified=host.is_unverified("startup")))
+    if module.start is not None:
+        reach = reachable_imports(module, [module.start])
+        if reach.imports and "start-section-host-call" in host.crashes:
+            names = ", ".join(module.imports_of_kind("func")[i].qualified_name
+                              for i in sorted(reach.imports))
+            out.append(finding("CC503", f"The Wasm start section (function {module.start}) "
+                               f"calls host functions ({names}): the proxy crashes with "
+                               "SIGSEGV while instantiating the module.", "compile",
+                               location="start section", unverified=host.is_unverified("crashes")))
+        else:
+            out.append(finding("CC504", f"The module has a Wasm start section (function "
+                               f"{module.start}); it runs at instantiation, before Proxy-Wasm "
+                               "start-up.", "advice", location="start section"))
+    return out

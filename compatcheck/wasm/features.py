@@ -1,0 +1,68 @@
+"""Which Wasm proposals a module really uses, with the first place each is used."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from .model import Module
+from .reader import read_module
+
+FEATURE_TITLES = {
+    "sign-extension": "sign-extension operators",
+    "saturating-float-to-int": "non-trapping float-to-int conversions",
+    "bulk-memory": "bulk memory operations",
+    "multi-value": "multi-value",
+    "reference-types": "reference types",
+    "simd": "fixed-width SIMD",
+    "relaxed-simd": "relaxed SIMD",
+    "threads": "threads and atomics",
+    "exceptions": "exception handling",
+    "exceptions-legacy": "exception handling (legacy try/catch)",
+    "exceptions-exnref": "exception handling (exnref, try_table)",
+    "tail-call": "tail calls",
+    "extended-const": "extended constant expressions",
+    "function-references": "typed function references",
+    "gc": "garbage collection",
+    "multi-memory": "multiple memories",
+    "memory64": "64-bit memory",
+    "mutable-globals": "import/export of mutable globals",
+}
+
+
+@dataclass(frozen=True)
+class FeatureUse:
+    feature: str
+    offset: int
+    function_index: int | None  # None: outside code (types, imports, globals, ...)
+    function_name: str | None
+
+    def where(self) -> str:
+        if self.function_index is None:
+            return f"byte offset {self.offset}"
+        name = f" ({self.function_name})" if self.function_name else ""
+        return f"function {self.function_index}{name}, byte offset {self.offset}"
+
+
+def detect_features(module: Module) -> dict[str, FeatureUse]:
+    """First use of each proposal; decodes every code body (the full scan)."""
+    first: dict[str, int] = {}
+
+    def sink(feature: str, offset: int) -> None:
+        if feature not in first:
+            first[feature] = offset
+
+    read_module(module.data, feature_sink=sink)
+    for e in module.exports:
+        if e.kind == "global" and getattr(e.type, "mutable", False):
+            sink("mutable-globals", e.offset)
+    starts = [b.offset for b in module.code]
+    out = {}
+    for feature, offset in sorted(first.items(), key=lambda kv: kv[1]):
+        i = bisect.bisect_right(starts, offset) - 1
+        func = None
+        if i >= 0 and offset < module.code[i].offset + module.code[i].size:
+            func = module.code[i].function_index
+        out[feature] = FeatureUse(feature, offset, func,
+                                  module.function_name(func) if func is not None else None)
+    return out
