@@ -128,7 +128,7 @@ PROFILE_KEYS = {"id", "extends", "summary", "sources", "status", "unverified", "
                 "host_functions", "wasi", "env_shims", "imports", "allocator", "startup",
                 "callbacks", "messages", "crashes", "memory"}
 SECTION_KEYS = {
-    "abi": {"markers", "rule"},
+    "abi": {"markers", "rule", "assumed", "stage"},
     "host_functions": {"common", "signatures", *ABI_VERSIONS},
     "wasi": {"modules", "functions"},
     "env_shims": {"functions"},
@@ -151,8 +151,8 @@ def _merge(parent: dict, child: dict) -> dict:
         elif k.endswith("_remove"):
             base = k[:-7]
             out[base] = [x for x in out.get(base, []) if x not in v]
-        elif isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
+        elif isinstance(v, dict) and v and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)  # an empty table replaces: "markers = {}" means none
         else:
             out[k] = v
     return out
@@ -285,7 +285,15 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
 
     common = _str_list(path, "host_functions.common", hf.get("common", []))
     by_abi: dict[str, Any] = {}
-    abi_keys = sorted(set(markers.values())) or ["none"]
+    assumed = abi.get("assumed", "0.1.0")
+    if assumed not in ABI_VERSIONS:
+        raise SpecError(f"{path}: {where}: abi.assumed: unknown ABI version {assumed!r}")
+    abi_keys = sorted(set(markers.values())) or [assumed]
+    marker_stage = abi.get("stage", "abi")
+    if marker_stage not in ("abi", "functions"):
+        raise SpecError(f"{path}: {where}: abi.stage: {marker_stage!r} not abi/functions")
+    if rule != "none" and not markers:
+        raise SpecError(f"{path}: {where}: abi.markers: a host that reads markers must accept one")
     for version in abi_keys:
         names = list(common) + [n for n in hf.get(version, []) if n not in common]
         by_abi[version] = MappingProxyType({n: env_sig(n) for n in names})
@@ -359,7 +367,7 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
         title=build.get("title", ""), status=status, sources=sources, unverified=unverified,
         profile=build["profile"], current=bool(build.get("current", False)),
         pins=MappingProxyType(pins), abi_markers=MappingProxyType(dict(markers)),
-        marker_rule=rule, host_functions=MappingProxyType(by_abi), wasi_modules=modules,
+        marker_rule=rule, marker_stage=marker_stage, host_functions=MappingProxyType(by_abi), wasi_modules=modules,
         wasi=MappingProxyType(wasi), env_shims=MappingProxyType(shims),
         non_function_imports=MappingProxyType(imports), allocator_any_of=any_of,
         allocator_all_of=all_of, allocator_type=alloc_type, startup_sequence=sequence,
@@ -445,7 +453,7 @@ def _check_invariants(builds: list[HostSpec]) -> None:
                                 f"overlap ({a.version_label} and {b.version_label})")
     for b in builds:
         for version, table in b.callbacks.items():
-            for name in b.allocator_any_of + b.allocator_all_of:
+            for name in b.allocator_any_of:
                 if name in table and table[name] != b.allocator_type:
                     raise SpecError(f"build {b.id!r}: allocator {name} type disagrees with "
                                     "the callback table")

@@ -46,7 +46,8 @@ class HostSpec:
     pins: Mapping[str, str]
     # ABI detection
     abi_markers: Mapping[str, str]  # export name -> ABI version, in host preference order
-    marker_rule: str  # first-function-export | require-any
+    marker_rule: str  # first-function-export | require-any | none
+    marker_stage: str  # abi (checked before compiling) | functions (after linking)
     # host functions by ABI version: name -> type (module "env")
     host_functions: Mapping[str, Mapping[str, FuncType]]
     wasi_modules: tuple[str, ...]

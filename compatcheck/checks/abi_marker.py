@@ -13,6 +13,7 @@ def check(ctx: CheckContext) -> list:
     markers = ctx.marker_exports
     func_markers = [e for e in markers if e.kind == "func"]
     unverified = host.is_unverified("messages.missing_marker")
+    stage = host.marker_stage
     accepted = ", ".join(host.abi_markers)
     if ctx.abi is None:
         text = host.message("missing_marker")
@@ -20,13 +21,13 @@ def check(ctx: CheckContext) -> list:
             extra = ""
             if markers:
                 extra = f" ({markers[0].name} is exported as a {markers[0].kind}, not a function)"
-            out.append(finding("CC101", text, "abi", location="exports",
+            out.append(finding("CC101", text, stage, location="exports", position=1,
                                fix=f"Export one of {accepted} as a function{extra}; "
                                    "Proxy-Wasm SDKs do this for you.",
                                host_wording=True, unverified=unverified))
         else:
             names = ", ".join(e.name for e in func_markers)
-            out.append(finding("CC102", text, "abi", location=f"export {func_markers[0].name}",
+            out.append(finding("CC102", text, stage, position=1, location=f"export {func_markers[0].name}",
                                offset=func_markers[0].offset,
                                fix=f"This build accepts {accepted}; the module has {names}. "
                                    "Use an SDK release for one of those ABI versions, or a "
