@@ -9,6 +9,8 @@ import click
 
 from . import __version__, exitcodes
 
+DEFAULT_MAX_SIZE = 256 * 1024 * 1024
+
 
 class _Group(click.Group):
     def main(self, *args, **kwargs):  # one-line errors, never a traceback
@@ -26,15 +28,54 @@ def main() -> None:
     """Predict whether a Proxy-Wasm filter (.wasm) loads in given Envoy / Istio builds."""
 
 
+def _fail_usage(message: str) -> None:
+    click.echo(f"compatcheck: error: {message}", err=True)
+    sys.exit(exitcodes.USAGE)
+
+
 def _emit(text: str, output: str | None) -> None:
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text if text.endswith("\n") else text + "\n")
+        except OSError as exc:
+            _fail_usage(f"{output}: cannot write: {exc.strerror or exc}")
     else:
-        click.echo(text)
+        click.echo(text, nl=not text.endswith("\n"))
 
 
-MAX_SIZE_HELP = "Refuse files larger than this many bytes."
+def _config():
+    from .config import ConfigError, load_config
+    try:
+        return load_config()
+    except ConfigError as exc:
+        _fail_usage(str(exc))
+
+
+def _specs(spec_dirs):
+    from .abi import SpecError, get_specs
+    try:
+        return get_specs(tuple(spec_dirs))
+    except SpecError as exc:
+        _fail_usage(f"bad spec: {exc}")
+
+
+def _targets(specs, selectors):
+    from .abi.select import SelectionError, select
+    try:
+        return select(specs, list(selectors))
+    except SelectionError as exc:
+        _fail_usage(str(exc))
+
+
+def _spec_dirs(option, config) -> tuple:
+    return tuple(option) or config.spec_dirs
+
+
+MAX_SIZE_HELP = "Refuse files larger than this many bytes (default 256 MiB)."
+TARGET_HELP = ("Host builds to check against: 'all', 'current', a build id (see `compatcheck "
+               "targets`) or 'product<specifier>' like 'envoy>=1.30', 'istio~=1.5.0'. "
+               "Repeatable. Default: the config's targets, else 'current'.")
 
 
 @main.command(epilog=exitcodes.HELP)
@@ -42,8 +83,7 @@ MAX_SIZE_HELP = "Refuse files larger than this many bytes."
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--no-validate", is_flag=True, help="Skip wasmtime's full validation.")
-@click.option("--max-size", type=click.IntRange(min=1), default=256 * 1024 * 1024,
-              show_default=True, help=MAX_SIZE_HELP)
+@click.option("--max-size", type=click.IntRange(min=1), default=None, help=MAX_SIZE_HELP)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
 def inspect(files, fmt, no_validate, max_size, output):
     """Show a module's structure, imports, exports, ABI markers and toolchain."""
@@ -53,14 +93,13 @@ def inspect(files, fmt, no_validate, max_size, output):
     status = exitcodes.OK
     results = []
     texts = []
-    for item in load(list(files), max_size):
+    for item in load(list(files), max_size or DEFAULT_MAX_SIZE, recurse_dirs=False):
         if item.error is not None:
             click.echo(f"{item.name}: error: {item.error}", err=True)
             status = exitcodes.USAGE
             if fmt == "json":
-                results.append({"file": item.name, "error": {"kind": "input",
-                                                              "reason": str(item.error),
-                                                              "offset": None}})
+                results.append({"file": item.name, "error": {
+                    "kind": "input", "reason": str(item.error), "offset": None}})
             continue
         ins = inspect_bytes(item.name, item.data, full_validation=not no_validate)
         if not ins.ok and status == exitcodes.OK:
@@ -79,3 +118,144 @@ def inspect(files, fmt, no_validate, max_size, output):
     elif texts:
         _emit("\n\n".join(texts), output)
     sys.exit(status)
+
+
+def _run_checks(files, targets, spec_dir, max_size, no_validate):
+    """Shared by check and matrix: returns (reports, hosts, config, input_errors)."""
+    from .inputs import load
+    from .runner import check_bytes
+
+    config = _config()
+    specs = _specs(_spec_dirs(spec_dir, config))
+    hosts = _targets(specs, targets or config.targets or ("current",))
+    reports, input_errors = [], 0
+    for item in load(list(files), max_size or config.max_size or DEFAULT_MAX_SIZE,
+                     recurse_dirs=True):
+        if item.error is not None:
+            click.echo(f"{item.name}: error: {item.error}", err=True)
+            input_errors += 1
+            continue
+        reports.append(check_bytes(item.name, item.data, hosts, not no_validate))
+    return reports, hosts, config, input_errors
+
+
+@main.command(epilog=exitcodes.HELP)
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("-t", "--target", "targets", multiple=True, help=TARGET_HELP)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github"]),
+              default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default=None,
+              help="Exit 1 on predicted errors (default) or on warnings too.")
+@click.option("--ignore", multiple=True, metavar="CODE", help="Ignore a finding code (repeatable).")
+@click.option("--spec-dir", multiple=True, type=click.Path(file_okay=False),
+              help="Extra spec directory (in-house builds), same schema as abi_specs/.")
+@click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
+@click.option("--color/--no-color", default=None, help="Colour (default: on a terminal).")
+@click.option("--max-size", type=click.IntRange(min=1), default=None, help=MAX_SIZE_HELP)
+@click.option("--no-validate", is_flag=True, help="Skip wasmtime's full validation.")
+def check(files, targets, fmt, output, fail_on, ignore, spec_dir, verbose, color, max_size,
+          no_validate):
+    """Check modules (files or directories of .wasm) against host builds."""
+    reports, hosts, config, input_errors = _run_checks(files, targets, spec_dir, max_size,
+                                                       no_validate)
+    ignored = frozenset(c.upper() for c in ignore) | config.ignore
+    fail_on = fail_on or config.fail_on
+    if fmt == "text":
+        from .report.check_text import render_check
+        colour = color if color is not None else (output is None and sys.stdout.isatty())
+        text = render_check(reports, hosts, colour, verbose, ignored)
+    else:
+        from .report import machine
+        renderer = {"json": machine.render_json, "sarif": machine.render_sarif,
+                    "junit": machine.render_junit, "github": machine.render_github}[fmt]
+        text = renderer(reports, hosts, ignored)
+    if reports or fmt != "text":
+        _emit(text, output)
+    sys.exit(_status(reports, fail_on, ignored, input_errors))
+
+
+def _status(reports, fail_on, ignored, input_errors) -> int:
+    if input_errors:
+        return exitcodes.USAGE
+    bad = {"error", "crash"} | ({"warning"} if fail_on == "warning" else set())
+    for rep in reports:
+        for result in rep.results:
+            if any(f.severity in bad and f.code not in ignored for f in result.findings):
+                return exitcodes.FAILURE
+    return exitcodes.OK
+
+
+@main.command(epilog=exitcodes.HELP)
+@click.argument("file", type=click.Path(allow_dash=True))
+@click.option("-t", "--target", "targets", multiple=True,
+              help="As for check; default: all builds.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False))
+@click.option("--spec-dir", multiple=True, type=click.Path(file_okay=False))
+@click.option("--color/--no-color", default=None)
+@click.option("--max-size", type=click.IntRange(min=1), default=None, help=MAX_SIZE_HELP)
+def matrix(file, targets, fmt, output, spec_dir, color, max_size):
+    """One row per host build: verdict and first reason (before an upgrade)."""
+    reports, hosts, config, input_errors = _run_checks([file], targets or ("all",), spec_dir,
+                                                       max_size, False)
+    if not reports:
+        sys.exit(exitcodes.USAGE)
+    if fmt == "json":
+        from .report.machine import render_json
+        text = render_json(reports, hosts, config.ignore)
+    else:
+        from .report.check_text import render_matrix
+        colour = color if color is not None else (output is None and sys.stdout.isatty())
+        text = render_matrix(reports[0], colour)
+    _emit(text, output)
+    sys.exit(_status(reports, config.fail_on, config.ignore, input_errors))
+
+
+@main.command(epilog=exitcodes.HELP)
+@click.option("-t", "--target", "targets", multiple=True, help="Filter (default: all).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--spec-dir", multiple=True, type=click.Path(file_okay=False))
+def targets(targets, fmt, spec_dir):
+    """List the known host builds, their ABI versions, runtime and provenance."""
+    config = _config()
+    specs = _specs(_spec_dirs(spec_dir, config))
+    hosts = _targets(specs, targets or ("all",))
+    if fmt == "json":
+        click.echo(json.dumps({"schema_version": 1, "targets": [h.json() for h in hosts]},
+                              indent=2))
+        return
+    from tabulate import tabulate
+    rows = [(h.id, h.product, h.version_label, ", ".join(sorted(set(h.abi_markers.values())))
+             or f"(none read; {next(iter(h.host_functions))} tables)",
+             f"{h.runtime.engine} {h.runtime.version}", h.status + ("*" if h.unverified else ""),
+             "yes" if h.current else "")
+            for h in hosts]
+    click.echo(tabulate(rows, headers=["build", "product", "versions", "ABI", "runtime",
+                                       "provenance", "current"]))
+    click.echo(f"\n{len(hosts)} builds. provenance: verified = read at the pinned source "
+               "commit; probed = measured on the binary; inferred = reasoned from neighbours; "
+               "* = some facts unverified (see --format json).")
+
+
+@main.command(epilog=exitcodes.HELP)
+@click.argument("code", required=False)
+def explain(code):
+    """Explain a finding code (cause, host error text, fix); no CODE lists them all."""
+    from .checks.codes import CODES, lookup
+    if code is None:
+        from tabulate import tabulate
+        click.echo(tabulate([(c.code, c.name, c.severity, c.cause) for c in CODES.values()],
+                            headers=["code", "name", "severity", "cause"]))
+        return
+    info = lookup(code)
+    if info is None:
+        _fail_usage(f"unknown finding code {code!r} (run `compatcheck explain` for the list)")
+    click.echo(f"{info.code} {info.name} (default severity: {info.severity})\n")
+    click.echo(f"Cause: {info.cause}")
+    if info.host_text:
+        click.echo(f"Host error: {info.host_text}")
+    if info.fix:
+        click.echo(f"Fix: {info.fix}")

@@ -83,7 +83,7 @@ def detect(module: Module) -> tuple[ToolchainGuess, ...]:
         asc.append("imports env.abort")
     asc += [f"exports {n}" for n in ("__new", "__pin", "__unpin", "__collect", "__rtti_base",
                                        "__alloc", "__retain", "__release") if n in exports]
-    if len(asc) >= 2:
+    if len(asc) >= 2 or ("__new" in exports and "__pin" in exports):
         add("AssemblyScript" + (" (@solo-io/proxy-runtime)" if "malloc" in exports else ""), asc)
 
     # C / Zig against wasi-libc

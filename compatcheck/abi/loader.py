@@ -35,7 +35,7 @@ SOURCE_RE = re.compile(r"^(?:[\w.-]+/[\w.-]+@[0-9a-f]{40}:\S.*|probed from \S.*|
 MESSAGE_KEYS = frozenset({
     "missing_import", "import_type_mismatch", "bad_signature", "missing_marker",
     "missing_allocator", "restricted_call", "trap", "load_failed", "instantiate_failed",
-    "vm_start_failed", "configure_failed", "wrapper",
+    "vm_start_failed", "configure_failed", "wrapper", "no_runtime",
 })
 
 
@@ -158,9 +158,10 @@ def _merge(parent: dict, child: dict) -> dict:
     return out
 
 
-def _load_profiles(spec_dir: Path) -> dict[str, tuple[Path, dict]]:
+def _load_profiles(spec_dirs: list[Path]) -> dict[str, tuple[Path, dict]]:
     raw: dict[str, tuple[Path, dict]] = {}
-    for path in sorted((spec_dir / "profiles").glob("*.toml")):
+    paths = [p for d in spec_dirs for p in sorted((d / "profiles").glob("*.toml"))]
+    for path in paths:
         data = _read(path)
         _check_keys(path, "", data, PROFILE_KEYS)
         for section, allowed in SECTION_KEYS.items():
@@ -208,15 +209,24 @@ def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split("."))
 
 
-def _load_runtimes(spec_dir: Path) -> dict[str, Runtime]:
-    path = spec_dir / "runtimes.toml"
+def _load_runtimes(spec_dirs: list[Path]) -> dict[str, Runtime]:
+    out: dict[str, Runtime] = {}
+    shipped: dict = {}
+    for spec_dir in spec_dirs:
+        path = spec_dir / "runtimes.toml"
+        if path.exists() or spec_dir == spec_dirs[0]:
+            _load_runtime_file(path, shipped, out)
+    return out
+
+
+def _load_runtime_file(path: Path, shipped_all: dict, out: dict) -> None:
     data = _read(path)
-    shipped = _expect(path, "v8_shipped", data.get("v8_shipped", {}), dict, "a table")
+    shipped_all.update(_expect(path, "v8_shipped", data.get("v8_shipped", {}), dict, "a table"))
+    shipped = shipped_all
     for feature, since in shipped.items():
         if feature not in FEATURES:
             raise SpecError(f"{path}: v8_shipped.{feature}: unknown proposal")
         _expect(path, f"v8_shipped.{feature}", since, str, "a V8 version")
-    out: dict[str, Runtime] = {}
     for i, entry in enumerate(_expect(path, "runtime", data.get("runtime", []), list, "[[runtime]] entries")):
         where = f"runtime[{i}]"
         _check_keys(path, where + ".", entry, {"id", "engine", "version", "features", "sources",
@@ -243,7 +253,6 @@ def _load_runtimes(spec_dir: Path) -> dict[str, Runtime]:
         if rid in out:
             raise SpecError(f"{path}: {where}.id: duplicate runtime {rid!r}")
         out[rid] = Runtime(rid, engine, version, frozenset(features), sources[0])
-    return out
 
 
 # --- assembling a HostSpec ----------------------------------------------------------
@@ -375,6 +384,7 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
         callbacks_checked=bool(cb.get("checked", True)), runtime=runtimes[runtime_id],
         runtimes_compiled=tuple(build.get("runtimes_compiled", [runtimes[runtime_id].engine])),
         messages=MappingProxyType(messages), notes=tuple(build.get("notes", [])),
+        known_host_functions=frozenset(hostcalls["env"]),
         crashes=crashes, memory_loaded_pages=memory.get("largest_loaded_pages"),
         memory_refused_pages=memory.get("smallest_refused_pages"),
     )
@@ -385,10 +395,13 @@ BUILD_KEYS = {"id", "product", "first", "last", "title", "profile", "runtime",
               "notes", "overrides"}
 
 
-def load_specs(spec_dir: Path | None = None) -> SpecSet:
-    spec_dir = Path(spec_dir) if spec_dir else default_spec_dir()
-    if not spec_dir.is_dir():
-        raise SpecError(f"{spec_dir}: spec directory not found")
+def load_specs(extra_dirs: list[Path] | tuple = ()) -> SpecSet:
+    """The bundled specs plus user directories (in-house builds, same schema)."""
+    spec_dir = default_spec_dir()
+    spec_dirs = [spec_dir] + [Path(d) for d in extra_dirs]
+    for d in spec_dirs:
+        if not d.is_dir():
+            raise SpecError(f"{d}: spec directory not found")
     hc_path = spec_dir / "hostcalls.toml"
     hc = _read(hc_path)
     hostcalls = {section: {k: _sig(hc_path, f"{section}.{k}", v) for k, v in hc.get(section, {}).items()}
@@ -408,15 +421,15 @@ def load_specs(spec_dir: Path | None = None) -> SpecSet:
     for t in callback_tables.values():
         for group in t.values():
             known_callbacks.update(group)
-    runtimes = _load_runtimes(spec_dir)
-    profiles = _load_profiles(spec_dir)
+    runtimes = _load_runtimes(spec_dirs)
+    profiles = _load_profiles(spec_dirs)
     for pid, (path, data) in profiles.items():
         status = data.get("status", "verified")
         data["_sources"] = _sources(path, "sources", data.get("sources"), status)
 
     builds: list[HostSpec] = []
     seen: dict[str, Path] = {}
-    for path in sorted((spec_dir / "builds").glob("*.toml")):
+    for path in [p for d in spec_dirs for p in sorted((d / "builds").glob("*.toml"))]:
         data = _read(path)
         _check_keys(path, "", data, {"build"})
         for i, build in enumerate(_expect(path, "build", data.get("build", []), list, "[[build]] entries")):
@@ -460,10 +473,10 @@ def _check_invariants(builds: list[HostSpec]) -> None:
 
 
 @lru_cache(maxsize=8)
-def _cached(spec_dir: str | None) -> SpecSet:
-    return load_specs(Path(spec_dir) if spec_dir else None)
+def _cached(extra_dirs: tuple[str, ...]) -> SpecSet:
+    return load_specs([Path(d) for d in extra_dirs])
 
 
-def get_specs(spec_dir: str | Path | None = None) -> SpecSet:
-    """Specs load once per process and directory."""
-    return _cached(str(spec_dir) if spec_dir else None)
+def get_specs(extra_dirs: list | tuple = ()) -> SpecSet:
+    """Specs load once per process (per set of user directories)."""
+    return _cached(tuple(str(d) for d in extra_dirs))

@@ -65,6 +65,7 @@ class HostSpec:
     runtimes_compiled: tuple[str, ...]
     messages: Mapping[str, str]
     notes: tuple[str, ...] = ()
+    known_host_functions: frozenset[str] = frozenset()  # every env.proxy_* any host has
     crashes: frozenset[str] = frozenset()  # module shapes known to take the process down
     memory_loaded_pages: int | None = None  # largest initial memory seen to load
     memory_refused_pages: int | None = None  # smallest initial memory seen refused
@@ -72,7 +73,8 @@ class HostSpec:
     @property
     def version_label(self) -> str:
         if self.last is None:
-            return f"{self.first.major}.{self.first.minor}.x"
+            series = f"{self.first.major}.{self.first.minor}.x"
+            return series if self.first.micro == 0 else f"{self.first}–{series}"
         return str(self.first) if self.first == self.last else f"{self.first}–{self.last}"
 
     @property

@@ -35,11 +35,11 @@ def check(ctx: CheckContext) -> list:
             other = [v for v, t in host.callbacks.items() if e.name in t]
             if other:
                 why = (f"the host calls {e.name} only for ABI {', '.join(other)}; this module "
-                       f"is ABI {ctx.abi_for_checks}")
+                       f"is ABI {ctx.abi_for_checks}.")
             elif close:
                 why = f"no callback of that name exists; did you mean {close[0]}?"
             else:
-                why = "no callback of that name exists in this host"
-            out.append(finding("CC402", f"Export {e.name} will never be called: {why}.",
+                why = "no callback of that name exists in this host."
+            out.append(finding("CC402", f"Export {e.name} will never be called: {why}",
                                "advice", location=f"export {e.name}", offset=e.offset))
     return out

@@ -96,4 +96,8 @@ def _missing_fix(ctx: CheckContext, module: str, name: str) -> str:
                 "wasm-bindgen or browser toolchain import?).")
     if name.startswith("proxy_on_"):
         return f"{name} is a callback the module must export, not import."
+    if name in ctx.host.known_host_functions:
+        return (f"{name} is a Proxy-Wasm host function, but this build does not register it "
+                "(for any ABI version); avoid the call or pick a build that has it "
+                "(`compatcheck matrix` shows which).")
     return f"No host function {name} exists in this build; remove the call."

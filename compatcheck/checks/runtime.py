@@ -10,8 +10,6 @@ def check(ctx: CheckContext) -> list:
     host = ctx.host
     if host.runtime.engine != "none":
         return []
-    return [finding("CC010", host.message(
-        "load_failed") if "no_runtime" in host.messages else
-        "Failed to create Wasm VM using envoy.wasm.runtime.v8 runtime. Envoy was compiled "
-        "without support for it", "runtime", host_wording=True,
-        unverified=host.is_unverified("runtime"))]
+    text = host.message("no_runtime") or "This build has no Wasm runtime compiled in."
+    return [finding("CC010", text, "runtime", host_wording="no_runtime" in host.messages,
+                    unverified=host.is_unverified("runtime"))]

@@ -1,0 +1,49 @@
+"""Choosing host builds: `all`, `current`, a build id, or `product<specifier>` (packaging)."""
+
+from __future__ import annotations
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from .loader import SpecSet
+from .model import HostSpec
+
+
+class SelectionError(Exception):
+    """A --target that matches nothing or cannot be parsed (usage error)."""
+
+
+def select(specs: SpecSet, selectors: list[str]) -> list[HostSpec]:
+    chosen: dict[str, HostSpec] = {}
+    for raw in selectors:
+        for build in _one(specs, raw.strip()):
+            chosen.setdefault(build.id, build)
+    order = {b.id: i for i, b in enumerate(specs.builds)}
+    return sorted(chosen.values(), key=lambda b: order[b.id])
+
+
+def _one(specs: SpecSet, text: str) -> list[HostSpec]:
+    if text == "all":
+        return list(specs.builds)
+    if text == "current":
+        return [b for b in specs.builds if b.current]
+    build = specs.by_id(text)
+    if build is not None:
+        return [build]
+    products = sorted({b.product for b in specs.builds})
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        raise SelectionError(f"--target {text!r}: not a build id nor 'product<specifier>' "
+                             f"(e.g. 'envoy>=1.30', 'istio~=1.5.0'); products: "
+                             f"{', '.join(products)}") from None
+    name = req.name.lower()
+    if name not in products:
+        raise SelectionError(f"--target {text!r}: unknown product {req.name!r}; known: "
+                             f"{', '.join(products)}")
+    spec = req.specifier
+    spec.prereleases = True
+    found = [b for b in specs.builds if b.product == name and
+             (not str(spec) or any(v in spec for v in b.candidate_versions()))]
+    if not found:
+        raise SelectionError(f"--target {text!r}: no {name} build matches {spec}")
+    return found

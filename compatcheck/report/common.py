@@ -1,0 +1,59 @@
+"""Shared by the renderers: grouping the same finding across many builds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..abi import HostSpec
+from ..checks.finding import SEVERITIES, Finding
+from ..runner import ModuleReport
+
+
+@dataclass
+class FindingGroup:
+    finding: Finding
+    hosts: list[HostSpec]
+
+
+def group_findings(report: ModuleReport, min_severity: str = "warning",
+                   ignore: frozenset[str] = frozenset()) -> list[FindingGroup]:
+    """One entry per distinct finding, with every build it applies to."""
+    limit = SEVERITIES.index(min_severity)
+    groups: dict[tuple, FindingGroup] = {}
+    for result in report.results:
+        for f in result.findings:
+            if SEVERITIES.index(f.severity) > limit or f.code in ignore:
+                continue
+            key = (f.code, f.severity, f.message, f.location, f.fix)
+            if key not in groups:
+                groups[key] = FindingGroup(f, [])
+            groups[key].hosts.append(result.host)
+    return sorted(groups.values(), key=lambda g: (SEVERITIES.index(g.finding.severity),
+                                                  g.finding.sort_key()))
+
+
+def hosts_label(hosts: list[HostSpec], all_hosts: list[HostSpec]) -> str:
+    """'envoy 1.17.0–1.20.x, istio 1.10–1.12.x' — runs of consecutive selected builds."""
+    selected = {h.id for h in hosts}
+    parts = []
+    by_product: dict[str, list[HostSpec]] = {}
+    for h in all_hosts:
+        by_product.setdefault(h.product, []).append(h)
+    for product, items in by_product.items():
+        items.sort(key=lambda h: h.first)
+        if all(h.id in selected for h in items) and len(items) > 1:
+            parts.append(f"all {product}")
+            continue
+        run: list[HostSpec] = []
+        for h in items + [None]:  # type: ignore[list-item]
+            if h is not None and h.id in selected:
+                run.append(h)
+                continue
+            if run:
+                lo, hi = run[0], run[-1]
+                if lo is hi:
+                    parts.append(f"{product} {lo.version_label}")
+                else:
+                    parts.append(f"{product} {lo.first}–{hi.version_label.split('–')[-1]}")
+                run = []
+    return ", ".join(parts)

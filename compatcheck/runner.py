@@ -1,0 +1,72 @@
+"""One module against many host builds: bytes -> Module -> findings per target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .abi import HostSpec
+from .checks import TargetResult, check_targets
+from .checks._build import finding
+from .checks.finding import Finding
+from .wasm import Module, WasmFormatError, read_module
+from .wasm.validate import validate
+
+_FORMAT_CODES = {"not-wasm": "CC001", "component": "CC004", "version": "CC002",
+                 "malformed": "CC002"}
+
+
+@dataclass(frozen=True)
+class ModuleReport:
+    name: str
+    size: int
+    module: Module | None
+    problem: Finding | None  # not a readable/valid module: refused by every host
+    results: tuple[TargetResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and all(r.verdict == "loads" for r in self.results)
+
+    def json(self) -> dict:
+        return {"file": self.name, "size": self.size,
+                "problem": None if self.problem is None else self.problem.json(),
+                "results": [r.json() for r in self.results]}
+
+
+def _format_problem(exc: WasmFormatError) -> Finding:
+    code = _FORMAT_CODES.get(exc.kind, "CC002")
+    return finding(code, str(exc), "parse", offset=exc.offset, location="module")
+
+
+def check_bytes(name: str, data: bytes, hosts: list[HostSpec],
+                full_validation: bool = True) -> ModuleReport:
+    try:
+        module = read_module(data)
+    except WasmFormatError as exc:
+        problem = _format_problem(exc)
+        return ModuleReport(name, len(data), None, problem,
+                            tuple(TargetResult(h, (problem,)) for h in hosts))
+    if full_validation:
+        validity = validate(data)
+        if not validity.valid and not _uses_legacy_exceptions(module):
+            problem = finding("CC003", f"invalid module: {validity.reason}", "compile",
+                              location="module")
+            return ModuleReport(name, len(data), module, problem,
+                                tuple(TargetResult(h, (problem,)) for h in hosts))
+    try:
+        results = check_targets(module, hosts)
+    except WasmFormatError as exc:  # a code body the lazy read did not decode is malformed
+        problem = _format_problem(exc)
+        return ModuleReport(name, len(data), module, problem,
+                            tuple(TargetResult(h, (problem,)) for h in hosts))
+    return ModuleReport(name, len(data), module, None, tuple(results))
+
+
+def _uses_legacy_exceptions(module: Module) -> bool:
+    """wasmtime cannot validate legacy try/catch; V8 accepts it, so its verdict does not count."""
+    from .wasm.features import detect_features
+
+    try:
+        return "exceptions-legacy" in detect_features(module)
+    except WasmFormatError:
+        return False
