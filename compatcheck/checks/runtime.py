@@ -7,7 +7,11 @@ from .context import CheckContext
 
 
 def check(ctx: CheckContext) -> list:
-    host = ctx.host
+    return check_host(ctx.host)
+
+
+def check_host(host) -> list:
+    """Needs no module: also used when the bytes are not a readable module."""
     if host.runtime.engine != "none":
         return []
     text = host.message("no_runtime") or "This build has no Wasm runtime compiled in."
