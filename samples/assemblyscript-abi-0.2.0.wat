@@ -4,7 +4,7 @@
 ;; `--use abort=abort_proc_exit`: AssemblyScript's default env.abort import is routed to WASI
 ;; proc_exit, because no Proxy-Wasm host provides env.abort.
 (module
-  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (import "wasi_unstable" "proc_exit" (func $proc_exit (param i32)))
   (import "env" "proxy_log" (func (param i32 i32 i32) (result i32)))
   (import "env" "proxy_get_header_map_pairs" (func (param i32 i32 i32) (result i32)))
   (import "env" "proxy_get_header_map_value" (func (param i32 i32 i32 i32 i32) (result i32)))

@@ -111,7 +111,7 @@ def _check_keys(path: Path, where: str, table: dict, allowed: Iterable[str]) -> 
 
 
 def _sources(path: Path, key: str, refs: Any, status: str) -> tuple[Source, ...]:
-    refs = _str_list(path, key, refs)
+    refs = _str_list(path, key, [] if refs is None else refs)
     if not refs:
         raise SpecError(f"{path}: {key}: every build and profile must name at least one source")
     for r in refs:

@@ -89,7 +89,23 @@ def _wasi_fix(ctx: CheckContext, module: str, name: str) -> str:
     return "Newer host builds provide more WASI functions; check the matrix."
 
 
+# Imports that toolchains add for their usual (browser / JS) hosts.
+_FOREIGN = {
+    ("env", "abort"): "AssemblyScript imports env.abort by default; build with "
+                      "`asc ... --use abort=abort_proc_exit` (as @solo-io/proxy-runtime documents), "
+                      "which routes it to WASI proc_exit.",
+    ("env", "seed"): "AssemblyScript's Math.random needs env.seed; avoid Math.random or provide "
+                     "your own seed via --use.",
+    ("env", "trace"): "AssemblyScript's trace() needs env.trace; remove the trace calls.",
+}
+
+
 def _missing_fix(ctx: CheckContext, module: str, name: str) -> str:
+    if (module, name) in _FOREIGN:
+        return _FOREIGN[(module, name)]
+    if name.startswith("__wbindgen") or module.startswith("__wbindgen") or module == "wbg":
+        return ("wasm-bindgen glue is for JavaScript hosts; build the filter without "
+                "wasm-bindgen (plain wasm32-unknown-unknown / wasm32-wasip1 with a Proxy-Wasm SDK).")
     if module != "env" and module not in ctx.host.wasi_modules:
         return (f"Proxy-Wasm hosts provide only the modules env and "
                 f"{' / '.join(ctx.host.wasi_modules)}; {module!r} is not one of them (a "

@@ -16,7 +16,7 @@ def _label(runs: list[list[TargetResult]]) -> str:
             parts.append(first.version_label)
             continue
         lo = str(first.first)
-        hi = last.version_label.split("–")[-1] if last.last is not None else last.version_label
+        hi = last.version_label.split("–")[-1]
         parts.append(f"{lo}–{hi}")
     return ", ".join(parts)
 
