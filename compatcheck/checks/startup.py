@@ -69,27 +69,39 @@ def check(ctx: CheckContext) -> list:
                            "start-up; static constructors or Go/TinyGo runtime set-up that "
                            "depend on it will not run.", "advice", location=f"export {n}"))
 
-    roots = [ctx.exported_function(n).index for n in calls]
-    if roots and host.startup_allowed is not None:
-        reach = reachable_imports(module, roots)
+    if calls and host.startup_allowed is not None:
         imported = module.imports_of_kind("func")
-        for idx in sorted(reach.imports):
-            imp = imported[idx]
-            if not _allowed(host, imp.module, imp.name):
+        reported: set[int] = set()
+        for name in calls:
+            reach = reachable_imports(module, [ctx.exported_function(name).index])
+            for idx in sorted(reach.imports - reported):
+                imp = imported[idx]
+                if _allowed(host, imp.module, imp.name):
+                    continue
+                reported.add(idx)
+                certain = idx in reach.certain
+                text = host.message("restricted_call", function=name)
                 out.append(finding(
-                    "CC502", host.message("restricted_call", function=calls[0]) +
-                    f" (if {imp.qualified_name} is called during start-up)", "startup",
+                    "CC502", text if certain else f"{text} (if {imp.qualified_name} is called "
+                    "during start-up)", "startup", severity="error" if certain else "warning",
                     location=f"import {imp.qualified_name}", offset=imp.offset,
-                    host_wording=True, unverified=host.is_unverified("startup")))
+                    host_wording=certain, unverified=host.is_unverified("messages.restricted_call"),
+                    fix=f"{name} {'calls' if certain else 'can reach'} {imp.qualified_name}, "
+                        "which this build forbids during start-up; move the call to "
+                        "proxy_on_vm_start / proxy_on_configure."))
     if module.start is not None:
         reach = reachable_imports(module, [module.start])
+        imported = module.imports_of_kind("func")
+        names = ", ".join(imported[i].qualified_name for i in sorted(reach.imports))
         if reach.imports and "start-section-host-call" in host.crashes:
-            names = ", ".join(module.imports_of_kind("func")[i].qualified_name
-                              for i in sorted(reach.imports))
-            out.append(finding("CC503", f"The Wasm start section (function {module.start}) "
-                               f"calls host functions ({names}): the proxy crashes with "
-                               "SIGSEGV while instantiating the module.", "compile",
-                               location="start section", unverified=host.is_unverified("crashes")))
+            certain = bool(reach.certain)
+            out.append(finding(
+                "CC503", f"The Wasm start section (function {module.start}) "
+                f"{'calls' if certain else 'can call'} host functions ({names}): the proxy "
+                "crashes (SIGSEGV) while instantiating the module"
+                + ("." if certain else " if it does."), "compile", location="start section",
+                severity="crash" if certain else "warning",
+                unverified=host.is_unverified("crashes")))
         else:
             out.append(finding("CC504", f"The module has a Wasm start section (function "
                                f"{module.start}); it runs at instantiation, before Proxy-Wasm "

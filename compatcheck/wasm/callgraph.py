@@ -1,4 +1,4 @@
-"""Which imported functions a function can reach through direct calls."""
+"""Which imported functions a function can reach, and which it surely calls, by direct calls."""
 
 from __future__ import annotations
 
@@ -11,35 +11,50 @@ from .model import Module
 
 @dataclass(frozen=True)
 class Reach:
-    imports: frozenset[int]  # imported function indices reachable by direct calls
+    imports: frozenset[int]  # imported functions reachable by direct calls
+    certain: frozenset[int]  # ... reached by a chain of calls outside any block/if/loop
     indirect: bool  # some reachable function calls through a table (targets unknown)
+
+
+def _calls(module: Module, bodies: dict, f: int, cache: dict) -> list[tuple[int, int]]:
+    if f not in cache:
+        body = bodies.get(f)
+        calls: list[tuple[int, int]] = []
+        if body is not None:
+            decode_body(Cursor(module.data, body.offset, body.offset + body.size),
+                        on_call=lambda callee, depth: calls.append((callee, depth)))
+        cache[f] = calls
+    return cache[f]
 
 
 def reachable_imports(module: Module, roots: list[int]) -> Reach:
     """Walk direct calls from ``roots``; decodes only the bodies it visits."""
     n_imported = module.imported_function_count
     bodies = {b.function_index: b for b in module.code}
-    seen: set[int] = set()
-    imports: set[int] = set()
-    indirect = False
-    stack = [r for r in roots if r >= 0]
-    while stack:
-        f = stack.pop()
-        if f in seen:
-            continue
-        seen.add(f)
-        if f < n_imported:
-            imports.add(f)
-            continue
-        body = bodies.get(f)
-        if body is None:
-            continue
-        callees: list[int] = []
-        decode_body(Cursor(module.data, body.offset, body.offset + body.size),
-                    on_call=callees.append)
-        for c in callees:
-            if c < 0:
-                indirect = True
-            elif c not in seen:
-                stack.append(c)
-    return Reach(frozenset(imports), indirect)
+    cache: dict[int, list[tuple[int, int]]] = {}
+
+    def walk(certain_only: bool) -> tuple[set[int], bool]:
+        seen: set[int] = set()
+        found: set[int] = set()
+        indirect = False
+        stack = [r for r in roots if r >= 0]
+        while stack:
+            f = stack.pop()
+            if f in seen:
+                continue
+            seen.add(f)
+            if f < n_imported:
+                found.add(f)
+                continue
+            for callee, depth in _calls(module, bodies, f, cache):
+                if certain_only and depth != 1:
+                    continue
+                if callee < 0:
+                    indirect = True
+                elif callee not in seen:
+                    stack.append(callee)
+        return found, indirect
+
+    possible, indirect = walk(False)
+    certain, _ = walk(True)
+    return Reach(frozenset(possible), frozenset(certain), indirect)

@@ -121,10 +121,11 @@ def _blocktype(cur: Cursor, sink: FeatureSink | None, at: int) -> None:
 
 def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                       ctx: ExprContext | None = None, const: bool = False,
-                      on_call: Callable[[int], None] | None = None) -> None:
+                      on_call: Callable[[int, int], None] | None = None) -> None:
     """Decode instructions until the ``end`` that closes the expression.
 
-    ``on_call`` receives the callee of every direct call, and -1 for an indirect one.
+    ``on_call(callee, depth)`` receives every direct call (callee -1 for an indirect one) and
+    its block nesting depth: 1 means not inside any block, loop or if of the function.
     """
     depth = 1
     single = _SINGLE
@@ -150,7 +151,7 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
             elif kind == IDX or kind == LABEL:
                 index = cur.u32()
                 if on_call is not None and (op == 0x10 or op == 0x12):
-                    on_call(index)
+                    on_call(index, depth)
             elif kind == MEMARG:
                 _memarg(cur, sink, at)
             elif kind == I32:
@@ -172,7 +173,7 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                 cur.u32()
                 _call_indirect_table(cur, sink, at)
                 if on_call is not None:
-                    on_call(-1)
+                    on_call(-1, depth)
             elif kind == MEMIDX:
                 start = cur.pos
                 if cur.u32() != 0 or cur.pos - start != 1:
@@ -284,7 +285,7 @@ def _gc(cur: Cursor, sink: FeatureSink | None, at: int) -> None:
 
 def decode_body(cur: Cursor, sink: FeatureSink | None = None,
                 ctx: ExprContext | None = None,
-                on_call: Callable[[int], None] | None = None) -> None:
+                on_call: Callable[[int, int], None] | None = None) -> None:
     """Decode one function body (locals and code) that fills ``cur`` exactly."""
     groups = cur.count(2)
     total = 0
