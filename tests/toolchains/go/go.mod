@@ -1,0 +1,3 @@
+module example.com/compatcheck/toolchains/gofilter
+
+go 1.24
