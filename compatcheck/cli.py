@@ -20,6 +20,13 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("compatcheck: interrupted", err=True)
             sys.exit(130)
+        except Exception as exc:  # a bug of ours: one line, traceback only on request
+            if os.environ.get("COMPATCHECK_DEBUG"):
+                raise
+            click.echo(f"compatcheck: internal error: {type(exc).__name__}: {exc} "
+                       "(set COMPATCHECK_DEBUG=1 for the traceback, and please report it)",
+                       err=True)
+            sys.exit(exitcodes.INTERNAL)
 
 
 @click.group(cls=_Group, epilog=exitcodes.HELP,
@@ -121,7 +128,7 @@ def inspect(files, fmt, no_validate, max_size, output):
     sys.exit(status)
 
 
-def _run_checks(files, targets, spec_dir, max_size, no_validate):
+def _run_checks(files, targets, spec_dir, max_size, validate):
     """Shared by check and matrix: returns (reports, hosts, config, input_errors)."""
     from .inputs import load
     from .runner import check_bytes
@@ -136,7 +143,7 @@ def _run_checks(files, targets, spec_dir, max_size, no_validate):
             click.echo(f"{item.name}: error: {item.error}", err=True)
             input_errors += 1
             continue
-        reports.append(check_bytes(item.name, item.data, hosts, not no_validate))
+        reports.append(check_bytes(item.name, item.data, hosts, validate))
     return reports, hosts, config, input_errors
 
 
@@ -154,12 +161,14 @@ def _run_checks(files, targets, spec_dir, max_size, no_validate):
 @click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
 @click.option("--color/--no-color", default=None, help="Colour (default: on a terminal).")
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help=MAX_SIZE_HELP)
-@click.option("--no-validate", is_flag=True, help="Skip wasmtime's full validation.")
+@click.option("--validate/--no-validate", default=False, show_default=True,
+              help="Also type-check every code body with wasmtime's validator. Without it, "
+                   "compatcheck's own decoder still reads every section and every instruction.")
 def check(files, targets, fmt, output, fail_on, ignore, spec_dir, verbose, color, max_size,
-          no_validate):
+          validate):
     """Check modules (files or directories of .wasm) against host builds."""
     reports, hosts, config, input_errors = _run_checks(files, targets, spec_dir, max_size,
-                                                       no_validate)
+                                                       validate)
     ignored = frozenset(c.upper() for c in ignore) | config.ignore
     fail_on = fail_on or config.fail_on
     if fmt == "text":
@@ -197,10 +206,12 @@ def _status(reports, fail_on, ignored, input_errors) -> int:
 @click.option("--spec-dir", multiple=True, type=click.Path(file_okay=False))
 @click.option("--color/--no-color", default=None)
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help=MAX_SIZE_HELP)
-def matrix(file, targets, fmt, output, spec_dir, color, max_size):
+@click.option("--validate/--no-validate", default=False, show_default=True,
+              help="Also type-check code bodies with wasmtime.")
+def matrix(file, targets, fmt, output, spec_dir, color, max_size, validate):
     """One row per host build: verdict and first reason (before an upgrade)."""
     reports, hosts, config, input_errors = _run_checks([file], targets or ("all",), spec_dir,
-                                                       max_size, False)
+                                                       max_size, validate)
     if not reports:
         sys.exit(exitcodes.USAGE)
     if fmt == "json":

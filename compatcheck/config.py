@@ -6,10 +6,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 KEYS = {"targets", "ignore", "fail-on", "spec-dir", "max-size"}
 FAIL_ON = ("error", "warning")
@@ -73,6 +69,10 @@ def load_config(start: Path | None = None) -> Config:
 
 
 def _read(path: Path) -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)

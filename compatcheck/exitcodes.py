@@ -3,7 +3,8 @@
 OK = 0  # every module loads on every selected build / was read and is valid
 FAILURE = 1  # a predicted load failure, or a malformed/invalid module
 USAGE = 2  # bad arguments, unreadable path, bad spec
+INTERNAL = 3  # a bug in compatcheck (reported in one line)
 
 HELP = ("Exit codes: 0 = everything loads (inspect: every file read and valid); "
         "1 = a predicted failure or a malformed/invalid module; "
-        "2 = usage error, unreadable input or bad spec.")
+        "2 = usage error, unreadable input or bad spec; 3 = internal error.")

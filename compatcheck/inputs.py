@@ -6,7 +6,6 @@ import os
 import stat
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # Envoy itself refuses modules far smaller
@@ -66,7 +65,9 @@ def expand(paths: list[str], recurse_dirs: bool) -> Iterator[str]:
     """Directories expand to the ``*.wasm`` files below them when ``recurse_dirs``."""
     for path in paths:
         if recurse_dirs and path != "-" and os.path.isdir(path):
-            found = sorted(str(p) for p in Path(path).rglob("*.wasm") if p.is_file())
+            found = sorted(os.path.join(root, f) for root, _dirs, files in os.walk(path)
+                           for f in files if f.endswith(".wasm")
+                           and os.path.isfile(os.path.join(root, f)))
             if not found:
                 yield path  # reported as "no .wasm files" below
             yield from found

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copyreg
+import os
+import pickle
 import re
 import sys
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,10 +19,6 @@ from packaging.version import InvalidVersion, Version
 from ..wasm import FuncType
 from .model import WASI_MODULES, HostSpec, Runtime, Source
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 ABI_VERSIONS = ("0.1.0", "0.2.0", "0.2.1")
 FEATURES = frozenset({
@@ -67,6 +67,10 @@ class SpecSet:
 
 
 def _read(path: Path) -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -257,6 +261,18 @@ def _load_runtime_file(path: Path, shipped_all: dict, out: dict) -> None:
 
 # --- assembling a HostSpec ----------------------------------------------------------
 
+_INTERNED: dict = {}
+
+
+def _intern(mapping: dict) -> MappingProxyType:
+    """Builds of one profile share their tables (fewer objects to build, pickle and load)."""
+    key = tuple(mapping.items())
+    try:
+        return _INTERNED.setdefault(key, MappingProxyType(mapping))
+    except TypeError:  # unhashable values
+        return MappingProxyType(mapping)
+
+
 def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: dict,
                callback_tables: dict, runtimes: dict[str, Runtime]) -> HostSpec:
     p = profile
@@ -305,7 +321,7 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
         raise SpecError(f"{path}: {where}: abi.markers: a host that reads markers must accept one")
     for version in abi_keys:
         names = list(common) + [n for n in hf.get(version, []) if n not in common]
-        by_abi[version] = MappingProxyType({n: env_sig(n) for n in names})
+        by_abi[version] = _intern({n: env_sig(n) for n in names})
 
     wasi_cfg = p.get("wasi", {})
     modules = tuple(_str_list(path, "wasi.modules", wasi_cfg.get("modules", list(WASI_MODULES))))
@@ -351,7 +367,7 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
         merged.update(table.get(version, {}))
         for name, sig in cb.get("overrides", {}).get(version, {}).items():
             merged[name] = _sig(path, f"callbacks.overrides.{version}.{name}", sig)
-        callbacks[version] = MappingProxyType(merged)
+        callbacks[version] = _intern(merged)
 
     runtime_id = _expect(path, where + ".runtime", build.get("runtime"), str, "a runtime id")
     if runtime_id not in runtimes:
@@ -376,15 +392,15 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
         title=build.get("title", ""), status=status, sources=sources, unverified=unverified,
         profile=build["profile"], current=bool(build.get("current", False)),
         pins=MappingProxyType(pins), abi_markers=MappingProxyType(dict(markers)),
-        marker_rule=rule, marker_stage=marker_stage, host_functions=MappingProxyType(by_abi), wasi_modules=modules,
-        wasi=MappingProxyType(wasi), env_shims=MappingProxyType(shims),
-        non_function_imports=MappingProxyType(imports), allocator_any_of=any_of,
+        marker_rule=rule, marker_stage=marker_stage, host_functions=_intern(by_abi),
+        wasi_modules=modules, wasi=_intern(wasi), env_shims=_intern(shims),
+        non_function_imports=_intern(imports), allocator_any_of=any_of,
         allocator_all_of=all_of, allocator_type=alloc_type, startup_sequence=sequence,
         startup_allowed=allowed_set, callbacks=MappingProxyType(callbacks),
         callbacks_checked=bool(cb.get("checked", True)), runtime=runtimes[runtime_id],
         runtimes_compiled=tuple(build.get("runtimes_compiled", [runtimes[runtime_id].engine])),
-        messages=MappingProxyType(messages), notes=tuple(build.get("notes", [])),
-        known_host_functions=frozenset(hostcalls["env"]),
+        messages=_intern(messages), notes=tuple(build.get("notes", [])),
+        known_host_functions=hostcalls["_names"],
         crashes=crashes, memory_loaded_pages=memory.get("largest_loaded_pages"),
         memory_refused_pages=memory.get("smallest_refused_pages"),
     )
@@ -406,6 +422,7 @@ def load_specs(extra_dirs: list[Path] | tuple = ()) -> SpecSet:
     hc = _read(hc_path)
     hostcalls = {section: {k: _sig(hc_path, f"{section}.{k}", v) for k, v in hc.get(section, {}).items()}
                  for section in ("env", "env_shims", "wasi")}
+    hostcalls["_names"] = frozenset(hostcalls["env"])
     cb_path = spec_dir / "callbacks.toml"
     cb = _read(cb_path)
     callback_tables: dict[str, dict] = {}
@@ -472,11 +489,71 @@ def _check_invariants(builds: list[HostSpec]) -> None:
                                     "the callback table")
 
 
+# --- loading once, from a precompiled form -------------------------------------------
+
+def _mapping_proxy(d: dict) -> MappingProxyType:
+    return MappingProxyType(d)
+
+
+copyreg.pickle(MappingProxyType, lambda m: (_mapping_proxy, (dict(m),)))
+
+
+def _fingerprint(dirs: list[Path]) -> str:
+    """Changes whenever a spec file or the package version changes."""
+    from .. import __version__
+    parts = [f"{__version__}|{sys.version_info[:2]}"]
+    for d in dirs:
+        for root, _subdirs, files in sorted(os.walk(d)):
+            for name in sorted(files):
+                if name.endswith(".toml"):
+                    st = os.stat(os.path.join(root, name))
+                    parts.append(f"{root}/{name}|{st.st_size}|{st.st_mtime_ns}")
+    text = "\n".join(parts).encode()
+    return f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}{len(text):x}"
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "compatcheck" / "specs"
+
+
 @lru_cache(maxsize=8)
 def _cached(extra_dirs: tuple[str, ...]) -> SpecSet:
-    return load_specs([Path(d) for d in extra_dirs])
+    dirs = [default_spec_dir()] + [Path(d) for d in extra_dirs]
+    try:
+        path = _cache_dir() / f"{_fingerprint(dirs)}.pickle"
+    except OSError:
+        return load_specs([Path(d) for d in extra_dirs])
+    try:
+        with open(path, "rb") as fh:
+            specs = pickle.load(fh)
+        if isinstance(specs, SpecSet):
+            return specs
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    specs = load_specs([Path(d) for d in extra_dirs])
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    try:  # best effort: a read-only home only costs the TOML parse next time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            pickle.dump(specs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        _prune(path)
+    except (OSError, pickle.PicklingError):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+    return specs
+
+
+def _prune(keep: Path, limit: int = 8) -> None:
+    """Old precompiled specs (other versions, edited spec dirs) do not pile up."""
+    others = sorted(keep.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in others[limit:]:
+        old.unlink(missing_ok=True)
 
 
 def get_specs(extra_dirs: list | tuple = ()) -> SpecSet:
-    """Specs load once per process (per set of user directories)."""
+    """Specs load once per process (per set of user directories), from a pickle when fresh."""
     return _cached(tuple(str(d) for d in extra_dirs))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from packaging.requirements import InvalidRequirement, Requirement
+import re
 
 from .loader import SpecSet
 from .model import HostSpec
+
+
+_PRODUCT_SPEC = re.compile(r"^([A-Za-z][A-Za-z0-9._-]*?)\s*((?:[<>=!~]=?|===).*)?$")
 
 
 class SelectionError(Exception):
@@ -29,19 +32,22 @@ def _one(specs: SpecSet, text: str) -> list[HostSpec]:
     build = specs.by_id(text)
     if build is not None:
         return [build]
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     products = sorted({b.product for b in specs.builds})
+    m = _PRODUCT_SPEC.match(text)
     try:
-        req = Requirement(text)
-    except InvalidRequirement:
+        if m is None:
+            raise InvalidSpecifier(text)
+        spec = SpecifierSet(m.group(2), prereleases=True)
+    except InvalidSpecifier:
         raise SelectionError(f"--target {text!r}: not a build id nor 'product<specifier>' "
                              f"(e.g. 'envoy>=1.30', 'istio~=1.5.0'); products: "
                              f"{', '.join(products)}") from None
-    name = req.name.lower()
+    name = m.group(1).lower()
     if name not in products:
-        raise SelectionError(f"--target {text!r}: unknown product {req.name!r}; known: "
+        raise SelectionError(f"--target {text!r}: unknown product {m.group(1)!r}; known: "
                              f"{', '.join(products)}")
-    spec = req.specifier
-    spec.prereleases = True
     found = [b for b in specs.builds if b.product == name and
              (not str(spec) or any(v in spec for v in b.candidate_versions()))]
     if not found:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 from ._build import finding
 from .context import CheckContext, v8_signature
 
@@ -31,6 +29,7 @@ def check(ctx: CheckContext) -> list:
                         f"{e.type}."))
             continue
         if e.name.startswith("proxy_on_") or e.name.startswith("proxy_validate"):
+            import difflib
             close = difflib.get_close_matches(e.name, lookup_order, n=1, cutoff=0.8)
             other = [v for v, t in host.callbacks.items() if e.name in t]
             if other:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from xml.sax.saxutils import quoteattr, escape
 
 from .. import __version__
 from ..checks.codes import CODES
@@ -76,6 +75,7 @@ def render_sarif(reports: list[ModuleReport], hosts, ignore=frozenset()) -> str:
 
 
 def render_junit(reports: list[ModuleReport], hosts, ignore=frozenset()) -> str:
+    from xml.sax.saxutils import escape, quoteattr
     out = ['<?xml version="1.0" encoding="UTF-8"?>']
     total = sum(len(r.results) for r in reports)
     failures = sum(1 for r in reports for t in r.results if t.verdict != "loads")
