@@ -58,8 +58,10 @@ def check_module(module: Module, host: HostSpec, features=None) -> TargetResult:
 
 
 def check_targets(module: Module, hosts: list[HostSpec]) -> list[TargetResult]:
-    """The feature scan (a walk of every code body) runs once for all targets."""
-    from ..wasm.features import detect_features
+    """The feature scan runs once for all targets, for the proposals some target refuses."""
+    from ..wasm.features import FEATURE_TITLES, detect_relevant_features
 
-    features = detect_features(module)
+    relevant = frozenset().union(*(frozenset(FEATURE_TITLES) - h.runtime.features
+                                   for h in hosts if h.runtime.engine != "none"))
+    features = detect_relevant_features(module, relevant)
     return [check_module(module, host, features) for host in hosts]

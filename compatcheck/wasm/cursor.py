@@ -54,60 +54,52 @@ class Cursor:
         self.pos += n
 
     def _unsigned(self, bits: int) -> int:
-        data, pos, end = self.data, self.pos, self.end
-        start = pos
-        result = 0
-        shift = 0
+        data, start, end = self.data, self.pos, self.end
         max_bytes = (bits + 6) // 7
-        while True:
-            if pos >= end:
-                raise WasmFormatError(self.eof_reason, pos)
-            b = data[pos]
+        pos = start
+        limit = min(end, start + max_bytes)
+        while pos < limit and data[pos] & 0x80:
             pos += 1
-            if shift + 7 >= bits and pos - start == max_bytes:
-                # Last permitted byte: no continuation, no bits above ``bits``.
-                if b & 0x80:
-                    raise WasmFormatError("integer representation too long", start)
-                if b >> (bits - shift):
-                    raise WasmFormatError("integer too large", start)
-                result |= b << shift
-                break
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        self.pos = pos
+        if pos >= limit:
+            if limit == end and limit - start < max_bytes:
+                raise WasmFormatError(self.eof_reason, end)
+            raise WasmFormatError("integer representation too long", start)
+        last = data[pos]
+        n = pos - start  # index of the last byte
+        if n == max_bytes - 1 and last >> (bits - 7 * n):
+            raise WasmFormatError("integer too large", start)
+        result = 0
+        for i in range(n, -1, -1):
+            result = (result << 7) | (data[start + i] & 0x7F)
+        self.pos = pos + 1
         return result
 
     def _signed(self, bits: int) -> int:
-        data, pos, end = self.data, self.pos, self.end
-        start = pos
-        result = 0
-        shift = 0
+        data, start, end = self.data, self.pos, self.end
         max_bytes = (bits + 6) // 7
-        while True:
-            if pos >= end:
-                raise WasmFormatError(self.eof_reason, pos)
-            b = data[pos]
+        pos = start
+        limit = min(end, start + max_bytes)
+        while pos < limit and data[pos] & 0x80:
             pos += 1
-            if pos - start == max_bytes:
-                if b & 0x80:
-                    raise WasmFormatError("integer representation too long", start)
-                # The unused high bits must all equal the sign bit.
-                used = bits - shift  # bits of this byte that carry value (1..7)
-                rest = b >> (used - 1)  # sign bit and the unused bits above it
-                if rest not in (0, (0x7F >> (used - 1))):
-                    raise WasmFormatError("integer too large", start)
-                result |= (b & 0x7F) << shift
-                shift += 7
-                break
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        self.pos = pos
-        if result & (1 << (shift - 1)):
+        if pos >= limit:
+            if limit == end and limit - start < max_bytes:
+                raise WasmFormatError(self.eof_reason, end)
+            raise WasmFormatError("integer representation too long", start)
+        last = data[pos]
+        n = pos - start
+        if n == max_bytes - 1:
+            # The unused high bits of the last byte must all equal the sign bit.
+            used = bits - 7 * n
+            rest = last >> (used - 1)
+            if rest != 0 and rest != (0x7F >> (used - 1)):
+                raise WasmFormatError("integer too large", start)
+        result = 0
+        for i in range(n, -1, -1):
+            result = (result << 7) | (data[start + i] & 0x7F)
+        shift = 7 * (n + 1)
+        if last & 0x40:
             result -= 1 << shift
+        self.pos = pos + 1
         return result
 
     def u32(self) -> int:
@@ -124,6 +116,17 @@ class Cursor:
         return self._unsigned(64)
 
     def s32(self) -> int:
+        pos = self.pos
+        if pos + 1 < self.end:  # fast paths: one or two bytes
+            b = self.data[pos]
+            if b < 0x80:
+                self.pos = pos + 1
+                return b - 0x80 if b & 0x40 else b
+            c = self.data[pos + 1]
+            if c < 0x80:
+                self.pos = pos + 2
+                v = (b & 0x7F) | (c << 7)
+                return v - 0x4000 if c & 0x40 else v
         return self._signed(32)
 
     def s33(self) -> int:

@@ -44,6 +44,15 @@ class FeatureUse:
         return f"function {self.function_index}{name}, byte offset {self.offset}"
 
 
+# Code larger than this is scanned through wasmtime's validator (native, parallel) first.
+FAST_PATH_CODE_BYTES = 1 << 20
+# Proposals wasmtime cannot switch off: only our own scan can see them. (extended-const lives
+# in constant expressions only, which the structural pass reads; exception handling is switched
+# as one, and a refusal sends us to the full scan to tell legacy from exnref.)
+_NOT_SWITCHABLE = {"sign-extension", "saturating-float-to-int", "mutable-globals"}
+_EXCEPTIONS = {"exceptions", "exceptions-legacy", "exceptions-exnref"}
+
+
 def detect_features(module: Module) -> dict[str, FeatureUse]:
     """First use of each proposal; decodes every code body (the full scan)."""
     first: dict[str, int] = {}
@@ -56,6 +65,41 @@ def detect_features(module: Module) -> dict[str, FeatureUse]:
     for e in module.exports:
         if e.kind == "global" and getattr(e.type, "mutable", False):
             sink("mutable-globals", e.offset)
+    return _located(module, first)
+
+
+def detect_relevant_features(module: Module, relevant: frozenset[str]) -> dict[str, FeatureUse]:
+    """Uses of the ``relevant`` proposals only (those some target refuses).
+
+    Small modules get the full scan. For large ones wasmtime's validator, run with the relevant
+    proposals switched off, names what the code needs in a fraction of the time; anything it
+    cannot tell apart falls back to the full scan.
+    """
+    code_bytes = sum(b.size for b in module.code)
+    # Every code body is read either way: a malformed one raises WasmFormatError.
+    if code_bytes < FAST_PATH_CODE_BYTES or relevant & _NOT_SWITCHABLE:
+        return {f: u for f, u in detect_features(module).items() if f in relevant}
+    from .validate import SWITCHABLE, refused_proposals
+
+    first: dict[str, int] = {}
+
+    def sink(feature: str, offset: int) -> None:
+        if feature not in first:
+            first[feature] = offset
+
+    read_module(module.data, feature_sink=sink, decode_code=False)  # types, imports, globals...
+    wanted = frozenset(relevant & SWITCHABLE) - frozenset(first)
+    if relevant & _EXCEPTIONS and not _EXCEPTIONS & set(first):
+        wanted |= {"exceptions"}
+    refused = refused_proposals(module.data, wanted)
+    if refused is None:
+        return {f: u for f, u in detect_features(module).items() if f in relevant}
+    for feature, offset in refused.items():
+        first.setdefault(feature, offset)
+    return {f: u for f, u in _located(module, first).items() if f in relevant}
+
+
+def _located(module: Module, first: dict[str, int]) -> dict[str, FeatureUse]:
     starts = [b.offset for b in module.code]
     out = {}
     for feature, offset in sorted(first.items(), key=lambda kv: kv[1]):

@@ -119,6 +119,13 @@ def _blocktype(cur: Cursor, sink: FeatureSink | None, at: int) -> None:
         sink("multi-value", at)
 
 
+# Flat per-opcode tables for the hot loop (-1 = not a single-byte opcode).
+_KIND = [-1] * 256
+_FEATURE: list = [None] * 256
+for _op, (_kind, _feat) in _SINGLE.items():
+    _KIND[_op], _FEATURE[_op] = _kind, _feat
+
+
 def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                       ctx: ExprContext | None = None, const: bool = False,
                       on_call: Callable[[int, int], None] | None = None) -> None:
@@ -128,33 +135,52 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
     its block nesting depth: 1 means not inside any block, loop or if of the function.
     """
     depth = 1
-    single = _SINGLE
+    kinds, features = _KIND, _FEATURE
     data = cur.data
+    end = cur.end
+    seen: set = set()  # features already reported from this expression
     while True:
         at = cur.pos
-        if at >= cur.end:
+        if at >= end:
             raise WasmFormatError(cur.eof_reason, at)
         op = data[at]
-        cur.pos = at + 1
+        pos = at + 1
         if const and sink and op not in CONST_MVP:
             sink("extended-const" if op in CONST_EXTENDED else "gc", at)
-        entry = single.get(op)
-        if entry is not None:
-            kind, feature = entry
-            if feature and sink:
+        kind = kinds[op]
+        if kind >= 0:
+            feature = features[op]
+            if feature is not None and sink is not None and feature not in seen:
+                seen.add(feature)
                 sink(feature, at)
             if kind == NONE:
+                cur.pos = pos
                 if op == 0x0B:
                     depth -= 1
                     if depth == 0:
                         return
-            elif kind == IDX or kind == LABEL:
-                index = cur.u32()
+                continue
+            if kind == IDX or kind == LABEL:
+                if pos < end and data[pos] < 0x80:  # one-byte index
+                    index = data[pos]
+                    cur.pos = pos + 1
+                else:
+                    cur.pos = pos
+                    index = cur.u32()
                 if on_call is not None and (op == 0x10 or op == 0x12):
                     on_call(index, depth)
-            elif kind == MEMARG:
-                _memarg(cur, sink, at)
-            elif kind == I32:
+                if op == 0x18:  # delegate closes its try block
+                    depth -= 1
+                continue
+            if kind == MEMARG:
+                if pos + 1 < end and data[pos] < 0x40 and data[pos + 1] < 0x80:
+                    cur.pos = pos + 2  # one-byte alignment and offset
+                else:
+                    cur.pos = pos
+                    _memarg(cur, sink, at)
+                continue
+            cur.pos = pos
+            if kind == I32:
                 cur.s32()
             elif kind == BLOCK:
                 _blocktype(cur, sink, at)
@@ -202,9 +228,8 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                 depth += 1
             elif kind == BR_ON_NULL:
                 cur.u32()
-            if op == 0x18:  # delegate closes its try block
-                depth -= 1
             continue
+        cur.pos = pos
         if op == 0xFC:
             sub = cur.u32()
             spec = _FC.get(sub)

@@ -26,16 +26,21 @@ SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 1
                  10: 12, 11: 13}
 
 
-def read_module(data: bytes, decode_code: bool = False,
+def read_module(data: bytes, decode_code: bool | None = None,
                 feature_sink: FeatureSink | None = None) -> Module:
-    """Parse ``data``; raise :class:`WasmFormatError` if it is not a readable module."""
+    """Parse ``data``; raise :class:`WasmFormatError` if it is not a readable module.
+
+    Code bodies are decoded when ``decode_code`` is true (default: when a feature sink is given).
+    """
+    if decode_code is None:
+        decode_code = feature_sink is not None
     return _Reader(bytes(data), decode_code, feature_sink).read()
 
 
 class _Reader:
     def __init__(self, data: bytes, decode_code: bool, sink: FeatureSink | None):
         self.data = data
-        self.decode_code = decode_code or sink is not None
+        self.decode_code = decode_code
         self.sink = sink
         self.sections: list[Section] = []
         self.types: list[FuncType | CompositeType] = []
@@ -378,8 +383,37 @@ class _Reader:
     def _sec_data(self, cur: Cursor) -> None:
         n = cur.count(1)
         self.data_count = n
+        if not self.decode_code and self.sink is None:
+            # Segment contents are not modelled; the full read (feature scan) checks them.
+            cur.pos = cur.end
+            return
+        data, end = self.data, cur.end
         for _ in range(n):
             at = cur.pos
+            # Fast path for the common active segment `0 (i32.const N) end size bytes`
+            # (Go emits ~100k of them); anything unusual takes the checked path below.
+            if at + 1 < end and data[at] == 0 and data[at + 1] == 0x41:
+                p = at + 2
+                stop = min(p + 4, end)  # 5-byte encodings take the checked path
+                while p < stop and data[p] & 0x80:
+                    p += 1
+                p += 1
+                if p - at < 7 and p < end and data[p] == 0x0B and not data[p - 1] & 0x80:
+                    p += 1
+                    size = shift = 0
+                    stop = min(p + 4, end)
+                    while p < stop:
+                        b = data[p]
+                        size |= (b & 0x7F) << shift
+                        p += 1
+                        if not b & 0x80:
+                            break
+                        shift += 7
+                    else:
+                        p = -1
+                    if 0 < p and p + size <= end:
+                        cur.pos = p + size
+                        continue
             flags = cur.u32()
             if flags == 1:
                 self._feature("bulk-memory", at)
