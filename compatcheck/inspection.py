@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .toolchain import ToolchainGuess, detect
 from .wasm import Module, WasmFormatError, read_module
+from .wasm.features import FeatureUse, detect_features, target_features_mismatch
 from .wasm.validate import Validity, validate
 
 ABI_MARKER_PREFIX = "proxy_abi_version_"
@@ -23,6 +24,8 @@ class Inspection:
     error: WasmFormatError | None
     validity: Validity | None
     toolchains: tuple[ToolchainGuess, ...] = ()
+    proposals: tuple[FeatureUse, ...] = ()
+    target_features_notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -76,6 +79,10 @@ class Inspection:
         out["producers"] = {k: [{"name": n, "version": v} for n, v in vals]
                             for k, vals in m.producers.items()}
         out["target_features"] = [f"{p}{n}" for p, n in m.target_features]
+        out["proposals"] = [{"name": u.feature, "offset": u.offset,
+                             "function_index": u.function_index,
+                             "function_name": u.function_name} for u in self.proposals]
+        out["target_features_notes"] = list(self.target_features_notes)
         out["notes"] = list(m.notes)
         return out
 
@@ -88,7 +95,9 @@ def _limits_json(limits) -> dict:
 def inspect_bytes(name: str, data: bytes, full_validation: bool = True) -> Inspection:
     try:
         module = read_module(data)
+        uses = detect_features(module)  # decodes every instruction
     except WasmFormatError as exc:
         return Inspection(name, len(data), None, exc, None)
     validity = validate(data) if full_validation else None
-    return Inspection(name, len(data), module, None, validity, detect(module))
+    return Inspection(name, len(data), module, None, validity, detect(module),
+                      tuple(uses.values()), target_features_mismatch(module, uses))

@@ -52,6 +52,11 @@ def detect(module: Module) -> tuple[ToolchainGuess, ...]:
         add("Rust (proxy-wasm-rust-sdk)" if _names_containing(module, "proxy_wasm") or
             "proxy_on_memory_allocate" in exports or "malloc" in exports else "Rust", rust)
 
+    # Go for the browser (GOOS=js): imports its JavaScript glue, cannot run in a proxy
+    if "gojs" in import_modules or "go" in import_modules:
+        add("Go (GOOS=js, a browser target)", [f"imports from {m!r}" for m in sorted(
+            import_modules & {"gojs", "go"})])
+
     # Go: TinyGo or the gc compiler (GOOS=wasip1)
     tinygo = [f"producers: {v}" for v in languages + processed if "TinyGo" in v]
     tinygo += [f"function name {n!r}" for n in _names_containing(module, "runtime.alloc")]
@@ -62,7 +67,7 @@ def detect(module: Module) -> tuple[ToolchainGuess, ...]:
     if tinygo and not gc_go:
         add("TinyGo" + (" (proxy-wasm-go-sdk)" if go_sdk else ""),
             tinygo + [f"function name {n!r}" for n in go_sdk])
-    elif gc_go:
+    elif gc_go and not import_modules & {"gojs", "go"}:
         add("Go (GOOS=wasip1)" + (" (proxy-wasm-go-sdk)" if go_sdk else ""),
             gc_go + [f"function name {n!r}" for n in go_sdk])
 

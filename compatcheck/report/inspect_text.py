@@ -46,8 +46,16 @@ def render(ins: Inspection) -> str:
             lines.append(f"toolchain: {t.name} — evidence: {'; '.join(t.evidence)}")
     else:
         lines.append("toolchain: unknown (no producers section or recognisable shape)")
+    if ins.proposals:
+        lines.append("proposals used (first use):")
+        for u in ins.proposals:
+            lines.append(f"  {u.feature}: {u.where()}")
+    else:
+        lines.append("proposals used: none (WebAssembly 1.0 only)")
     if m.target_features:
         lines.append("target_features: " + " ".join(p + n for p, n in m.target_features))
+    for note in ins.target_features_notes:
+        lines.append(f"target_features: {note}")
     for note in m.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)

@@ -88,8 +88,11 @@ def detect_relevant_features(module: Module, relevant: frozenset[str]) -> dict[s
             first[feature] = offset
 
     read_module(module.data, feature_sink=sink, decode_code=False)  # types, imports, globals...
+    if _EXCEPTIONS & set(first):
+        # exnref is also a reference type to wasmtime: only our scan tells them apart
+        return {f: u for f, u in detect_features(module).items() if f in relevant}
     wanted = frozenset(relevant & SWITCHABLE) - frozenset(first)
-    if relevant & _EXCEPTIONS and not _EXCEPTIONS & set(first):
+    if relevant & _EXCEPTIONS:
         wanted |= {"exceptions"}
     refused = refused_proposals(module.data, wanted)
     if refused is None:
@@ -110,3 +113,34 @@ def _located(module: Module, first: dict[str, int]) -> dict[str, FeatureUse]:
         out[feature] = FeatureUse(feature, offset, func,
                                   module.function_name(func) if func is not None else None)
     return out
+
+
+# LLVM's names in the target_features custom section -> ours
+LLVM_FEATURES = {
+    "sign-ext": "sign-extension", "nontrapping-fptoint": "saturating-float-to-int",
+    "bulk-memory": "bulk-memory", "bulk-memory-opt": "bulk-memory", "multivalue": "multi-value",
+    "reference-types": "reference-types", "call-indirect-overlong": "reference-types",
+    "simd128": "simd", "relaxed-simd": "relaxed-simd", "atomics": "threads",
+    "shared-mem": "threads", "exception-handling": "exceptions", "tail-call": "tail-call",
+    "extended-const": "extended-const", "mutable-globals": "mutable-globals",
+    "memory64": "memory64", "multimemory": "multi-memory", "gc": "gc",
+}
+
+
+def target_features_mismatch(module: Module, uses: dict[str, FeatureUse]) -> tuple[str, ...]:
+    """Where the toolchain's target_features section and the code disagree."""
+    if not module.target_features:
+        return ()
+    declared = {LLVM_FEATURES.get(name, name) for prefix, name in module.target_features
+                if prefix in "+="}
+    used = set(uses)
+    if {"exceptions-legacy", "exceptions-exnref"} & used:
+        used.add("exceptions")
+    notes = []
+    for f in sorted(used - declared - {"exceptions-legacy", "exceptions-exnref"}):
+        notes.append(f"code uses {f} ({uses[f].where() if f in uses else 'exceptions'}) but "
+                     "target_features does not declare it")
+    for f in sorted(declared - used):
+        if f in FEATURE_TITLES:
+            notes.append(f"target_features enables {f} but the code does not use it")
+    return tuple(notes)
