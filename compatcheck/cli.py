@@ -128,7 +128,7 @@ def inspect(files, fmt, no_validate, max_size, output):
     sys.exit(status)
 
 
-def _run_checks(files, targets, spec_dir, max_size, validate):
+def _run_checks(files, targets, spec_dir, max_size, validate, smoke=True):
     """Shared by check and matrix: returns (reports, hosts, config, input_errors)."""
     from .inputs import load
     from .runner import check_bytes
@@ -143,7 +143,7 @@ def _run_checks(files, targets, spec_dir, max_size, validate):
             click.echo(f"{item.name}: error: {item.error}", err=True)
             input_errors += 1
             continue
-        reports.append(check_bytes(item.name, item.data, hosts, validate))
+        reports.append(check_bytes(item.name, item.data, hosts, validate, smoke))
     return reports, hosts, config, input_errors
 
 
@@ -164,11 +164,14 @@ def _run_checks(files, targets, spec_dir, max_size, validate):
 @click.option("--validate/--no-validate", default=False, show_default=True,
               help="Also type-check every code body with wasmtime's validator. Without it, "
                    "compatcheck's own decoder still reads every section and every instruction.")
+@click.option("--smoke/--no-smoke", default=True, show_default=True,
+              help="When static analysis cannot tell what the start-up functions call, run "
+                   "them in a sandbox (wasmtime, imports stubbed, fuel and time limits).")
 def check(files, targets, fmt, output, fail_on, ignore, spec_dir, verbose, color, max_size,
-          validate):
+          validate, smoke):
     """Check modules (files or directories of .wasm) against host builds."""
     reports, hosts, config, input_errors = _run_checks(files, targets, spec_dir, max_size,
-                                                       validate)
+                                                       validate, smoke)
     ignored = frozenset(c.upper() for c in ignore) | config.ignore
     fail_on = fail_on or config.fail_on
     if fmt == "text":

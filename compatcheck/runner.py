@@ -66,9 +66,10 @@ def _as_core_module(data: bytes, host: HostSpec) -> str | None:
 
 
 def check_bytes(name: str, data: bytes, hosts: list[HostSpec],
-                full_validation: bool = False) -> ModuleReport:
+                full_validation: bool = False, smoke: bool = True) -> ModuleReport:
     """Every section and instruction is decoded (feature scan); ``full_validation`` adds
-    wasmtime's type check of the code."""
+    wasmtime's type check of the code; ``smoke`` allows a sandboxed run of the start-up
+    functions when static analysis cannot decide what they call."""
     try:
         module = read_module(data)
     except WasmFormatError as exc:
@@ -85,7 +86,7 @@ def check_bytes(name: str, data: bytes, hosts: list[HostSpec],
                                 tuple(TargetResult(h, _host_view(problem, None, data, h))
                                       for h in hosts))
     try:
-        results = check_targets(module, hosts)
+        results = check_targets(module, hosts, smoke)
     except WasmFormatError as exc:  # a code body the lazy read did not decode is malformed
         problem = _format_problem(exc)
         return ModuleReport(name, len(data), module, problem,

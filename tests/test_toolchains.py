@@ -41,17 +41,9 @@ WITH_V8 = {v for v in WHEEL_VERSIONS
 # Predictions that real Envoy contradicts, recorded in detail for the owner; strict, so a fix
 # shows up as XPASS and the entry must then go. Keys: (variant, wheel version or None = every
 # wheel with a Wasm runtime); each reason names the module, what is predicted and what Envoy did.
-KNOWN_DISAGREEMENTS = {
-    ("c-command-exit3", None):
-        "CC502 reachability: wasi-libc _start calls proc_exit only when main() != 0; main "
-        "returns 3, Envoy traps restricted_callback, the prediction is 'loads' (warning only)",
-    ("zigcc-command", None):
-        "CC502 reachability: zig's wasi-libc _start reaches proc_exit only behind br_if "
-        "(main() != 0); main returns 0 and Envoy loads it, the prediction is 'refused'",
-    ("go-command", None):
-        "CC502 reachability: the Go runtime's _start ends in proc_exit(0) (restricted during "
-        "start-up); Envoy refuses with restricted_callback, the prediction is 'loads' (warning "
-        "on sched_yield only)",
+KNOWN_DISAGREEMENTS: dict = {
+    # Empty: the three cases recorded here first (a WASI command's _start reaching proc_exit,
+    # decided by values or through indirect calls) are now settled by the smoke run.
 }
 
 

@@ -48,8 +48,9 @@ class TargetResult:
                 "findings": [f.json() for f in self.findings]}
 
 
-def check_module(module: Module, host: HostSpec, features=None) -> TargetResult:
-    ctx = CheckContext(module, host, features)
+def check_module(module: Module, host: HostSpec, features=None,
+                 smoke_cache: dict | None = None) -> TargetResult:
+    ctx = CheckContext(module, host, features, smoke_cache)
     found: list[Finding] = []
     for check in CHECKS:
         found.extend(check(ctx))
@@ -57,11 +58,12 @@ def check_module(module: Module, host: HostSpec, features=None) -> TargetResult:
     return TargetResult(host, tuple(found))
 
 
-def check_targets(module: Module, hosts: list[HostSpec]) -> list[TargetResult]:
-    """The feature scan runs once for all targets, for the proposals some target refuses."""
+def check_targets(module: Module, hosts: list[HostSpec], smoke: bool = True) -> list[TargetResult]:
+    """The feature scan (and any smoke run) happens once for all targets."""
     from ..wasm.features import FEATURE_TITLES, detect_relevant_features
 
     relevant = frozenset().union(*(frozenset(FEATURE_TITLES) - h.runtime.features
                                    for h in hosts if h.runtime.engine != "none"))
     features = detect_relevant_features(module, relevant)
-    return [check_module(module, host, features) for host in hosts]
+    smoke_cache: dict | None = {} if smoke else None
+    return [check_module(module, host, features, smoke_cache) for host in hosts]

@@ -26,6 +26,16 @@ class CheckContext:
     module: Module
     host: HostSpec
     features_cache: dict[str, FeatureUse] | None = None
+    smoke_cache: dict | None = None  # start-up sequence -> SmokeRun; None: smoke runs off
+
+    def smoke(self, sequence: tuple[str, ...]):
+        """The sandboxed start-up run for this sequence (shared by every target)."""
+        if self.smoke_cache is None:
+            return None
+        if sequence not in self.smoke_cache:
+            from ..smoke import run_startup
+            self.smoke_cache[sequence] = run_startup(self.module, sequence)
+        return self.smoke_cache[sequence]
 
     @cached_property
     def marker_exports(self) -> list:

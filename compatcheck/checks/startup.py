@@ -70,25 +70,7 @@ def check(ctx: CheckContext) -> list:
                            "depend on it will not run.", "advice", location=f"export {n}"))
 
     if calls and host.startup_allowed is not None:
-        imported = module.imports_of_kind("func")
-        reported: set[int] = set()
-        for name in calls:
-            reach = reachable_imports(module, [ctx.exported_function(name).index])
-            for idx in sorted(reach.imports - reported):
-                imp = imported[idx]
-                if _allowed(host, imp.module, imp.name):
-                    continue
-                reported.add(idx)
-                certain = idx in reach.certain
-                text = host.message("restricted_call", function=name)
-                out.append(finding(
-                    "CC502", text if certain else f"{text} (if {imp.qualified_name} is called "
-                    "during start-up)", "startup", severity="error" if certain else "warning",
-                    location=f"import {imp.qualified_name}", offset=imp.offset,
-                    host_wording=certain, unverified=host.is_unverified("messages.restricted_call"),
-                    fix=f"{name} {'calls' if certain else 'can reach'} {imp.qualified_name}, "
-                        "which this build forbids during start-up; move the call to "
-                        "proxy_on_vm_start / proxy_on_configure."))
+        out += _restricted_calls(ctx, calls)
     if module.start is not None:
         reach = reachable_imports(module, [module.start])
         imported = module.imports_of_kind("func")
@@ -107,3 +89,54 @@ def check(ctx: CheckContext) -> list:
                                f"{module.start}); it runs at instantiation, before Proxy-Wasm "
                                "start-up.", "advice", location="start section"))
     return out
+
+
+def _restricted_calls(ctx: CheckContext, calls: list[str]) -> list:
+    """Imports the start-up functions call although this build forbids them during start-up.
+
+    Static reachability first; when it cannot decide (a call that depends on values, or
+    indirect calls), a sandboxed run of the start-up sequence (smoke mode) settles it.
+    """
+    host, module = ctx.host, ctx.module
+    imported = module.imports_of_kind("func")
+    roots = [ctx.exported_function(n).index for n in calls]
+    reach = reachable_imports(module, roots)
+    bad = [i for i in sorted(reach.imports)
+           if not _allowed(host, imported[i].module, imported[i].name)]
+    certain = [i for i in bad if i in reach.certain]
+    undecided = (bad and not certain) or (reach.indirect and not certain)
+    run = ctx.smoke(tuple(calls)) if undecided else None
+    if run is not None and run.outcome != "not-run":
+        for function, qname in run.calls:
+            mod, _, name = qname.partition(".")
+            if not _allowed(host, mod, name):
+                imp = next(i for i in imported if i.qualified_name == qname)
+                return [finding(
+                    "CC502", host.message("restricted_call", function=function), "startup",
+                    severity="error", location=f"import {qname}", offset=imp.offset,
+                    host_wording=True, unverified=host.is_unverified("messages.restricted_call"),
+                    fix=f"A sandboxed run of {', '.join(calls)} (smoke mode; imports stubbed, "
+                        f"returning 0) called {qname} from {function}, which this build "
+                        "forbids during start-up. " + _restricted_fix(qname))]
+        return []
+    out = []
+    for i in bad:
+        imp = imported[i]
+        sure = i in reach.certain
+        text = host.message("restricted_call", function=calls[0])
+        out.append(finding(
+            "CC502", text if sure else f"{text} (if {imp.qualified_name} is called during "
+            "start-up)", "startup", severity="error" if sure else "warning",
+            location=f"import {imp.qualified_name}", offset=imp.offset, host_wording=sure,
+            unverified=host.is_unverified("messages.restricted_call"),
+            fix=f"{', '.join(calls)} {'calls' if sure else 'can reach'} {imp.qualified_name}, "
+                "which this build forbids during start-up. " + _restricted_fix(imp.qualified_name)))
+    return out
+
+
+def _restricted_fix(qname: str) -> str:
+    if qname.endswith(".proc_exit"):
+        return ("A WASI command exits through proc_exit when _start returns (Go always; C when "
+                "main returns non-zero): build a reactor instead (_initialize; Go: "
+                "-buildmode=c-shared with //go:wasmexport, clang: -mexec-model=reactor).")
+    return "Move the call to proxy_on_vm_start / proxy_on_configure."

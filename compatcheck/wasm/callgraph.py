@@ -12,17 +12,17 @@ from .model import Module
 @dataclass(frozen=True)
 class Reach:
     imports: frozenset[int]  # imported functions reachable by direct calls
-    certain: frozenset[int]  # ... reached by a chain of calls outside any block/if/loop
+    certain: frozenset[int]  # ... reached by a chain of calls every run makes
     indirect: bool  # some reachable function calls through a table (targets unknown)
 
 
-def _calls(module: Module, bodies: dict, f: int, cache: dict) -> list[tuple[int, int]]:
+def _calls(module: Module, bodies: dict, f: int, cache: dict) -> list[tuple[int, bool]]:
     if f not in cache:
         body = bodies.get(f)
-        calls: list[tuple[int, int]] = []
+        calls: list[tuple[int, bool]] = []
         if body is not None:
             decode_body(Cursor(module.data, body.offset, body.offset + body.size),
-                        on_call=lambda callee, depth: calls.append((callee, depth)))
+                        on_call=lambda callee, unconditional: calls.append((callee, unconditional)))
         cache[f] = calls
     return cache[f]
 
@@ -31,7 +31,7 @@ def reachable_imports(module: Module, roots: list[int]) -> Reach:
     """Walk direct calls from ``roots``; decodes only the bodies it visits."""
     n_imported = module.imported_function_count
     bodies = {b.function_index: b for b in module.code}
-    cache: dict[int, list[tuple[int, int]]] = {}
+    cache: dict[int, list[tuple[int, bool]]] = {}
 
     def walk(certain_only: bool) -> tuple[set[int], bool]:
         seen: set[int] = set()
@@ -46,8 +46,8 @@ def reachable_imports(module: Module, roots: list[int]) -> Reach:
             if f < n_imported:
                 found.add(f)
                 continue
-            for callee, depth in _calls(module, bodies, f, cache):
-                if certain_only and depth != 1:
+            for callee, unconditional in _calls(module, bodies, f, cache):
+                if certain_only and not unconditional:
                     continue
                 if callee < 0:
                     indirect = True

@@ -128,13 +128,15 @@ for _op, (_kind, _feat) in _SINGLE.items():
 
 def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                       ctx: ExprContext | None = None, const: bool = False,
-                      on_call: Callable[[int, int], None] | None = None) -> None:
+                      on_call: Callable[[int, bool], None] | None = None) -> None:
     """Decode instructions until the ``end`` that closes the expression.
 
-    ``on_call(callee, depth)`` receives every direct call (callee -1 for an indirect one) and
-    its block nesting depth: 1 means not inside any block, loop or if of the function.
+    ``on_call(callee, unconditional)`` receives every direct call (callee -1 for an indirect
+    one); ``unconditional`` when it is outside any block, loop or if and no branch, return or
+    unreachable came before it, i.e. every run of the function reaches it.
     """
     depth = 1
+    branched = False
     kinds, features = _KIND, _FEATURE
     data = cur.data
     end = cur.end
@@ -155,6 +157,8 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                 sink(feature, at)
             if kind == NONE:
                 cur.pos = pos
+                if op == 0x0F or op == 0x00:  # return, unreachable
+                    branched = True
                 if op == 0x0B:
                     depth -= 1
                     if depth == 0:
@@ -168,7 +172,9 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                     cur.pos = pos
                     index = cur.u32()
                 if on_call is not None and (op == 0x10 or op == 0x12):
-                    on_call(index, depth)
+                    on_call(index, depth == 1 and not branched)
+                if op == 0x0C or op == 0x0D:  # br, br_if
+                    branched = True
                 if op == 0x18:  # delegate closes its try block
                     depth -= 1
                 continue
@@ -192,6 +198,7 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
             elif kind == F64:
                 cur.skip(8)
             elif kind == BR_TABLE:
+                branched = True
                 n = cur.count(1)
                 for _ in range(n + 1):
                     cur.u32()
@@ -199,7 +206,7 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                 cur.u32()
                 _call_indirect_table(cur, sink, at)
                 if on_call is not None:
-                    on_call(-1, depth)
+                    on_call(-1, depth == 1 and not branched)
             elif kind == MEMIDX:
                 start = cur.pos
                 if cur.u32() != 0 or cur.pos - start != 1:
@@ -310,7 +317,7 @@ def _gc(cur: Cursor, sink: FeatureSink | None, at: int) -> None:
 
 def decode_body(cur: Cursor, sink: FeatureSink | None = None,
                 ctx: ExprContext | None = None,
-                on_call: Callable[[int, int], None] | None = None) -> None:
+                on_call: Callable[[int, bool], None] | None = None) -> None:
     """Decode one function body (locals and code) that fills ``cur`` exactly."""
     groups = cur.count(2)
     total = 0
