@@ -134,17 +134,44 @@ def _run_checks(files, targets, spec_dir, max_size, validate, smoke=True):
     from .runner import check_bytes
 
     config = _config()
-    specs = _specs(_spec_dirs(spec_dir, config))
-    hosts = _targets(specs, targets or config.targets or ("current",))
-    reports, input_errors = [], 0
+    spec_dirs = _spec_dirs(spec_dir, config)
+    specs = _specs(spec_dirs)
+    selectors = tuple(targets or config.targets or ("current",))
+    hosts = _targets(specs, list(selectors))
+    items, input_errors = [], 0
     for item in load(list(files), max_size or config.max_size or DEFAULT_MAX_SIZE,
                      recurse_dirs=True):
         if item.error is not None:
             click.echo(f"{item.name}: error: {item.error}", err=True)
             input_errors += 1
-            continue
-        reports.append(check_bytes(item.name, item.data, hosts, validate, smoke))
+        else:
+            items.append(item)
+    workers = min(os.cpu_count() or 1, len(items))
+    if workers > 1 and sum(len(i.data) for i in items) >= PARALLEL_MIN_BYTES:
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(workers) as pool:
+            jobs = [pool.submit(_check_one, i.name, i.data, tuple(spec_dirs), selectors,
+                                validate, smoke) for i in items]
+            reports = [j.result() for j in jobs]
+    else:
+        reports = [check_bytes(i.name, i.data, hosts, validate, smoke) for i in items]
     return reports, hosts, config, input_errors
+
+
+# Below this much input, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 4 << 20
+
+
+def _check_one(name, data, spec_dirs, selectors, validate, smoke):
+    """Worker process: specs come from the precompiled cache, not over the pipe."""
+    from .abi import get_specs
+    from .abi.select import select
+    from .runner import check_bytes
+
+    from dataclasses import replace
+    report = check_bytes(name, data, select(get_specs(spec_dirs), list(selectors)), validate,
+                         smoke)
+    return replace(report, module=None)  # the renderers need no module; keep the pipe light
 
 
 @main.command(epilog=exitcodes.HELP)

@@ -83,7 +83,7 @@ class Inspection:
                              "function_index": u.function_index,
                              "function_name": u.function_name} for u in self.proposals]
         out["target_features_notes"] = list(self.target_features_notes)
-        out["notes"] = list(m.notes)
+        out["notes"] = list(m.all_notes)
         return out
 
 

@@ -140,7 +140,7 @@ def run_startup(module, sequence: tuple[str, ...]) -> SmokeRun:
     """Instantiate ``module`` with recording stubs and call ``sequence`` (e.g. _initialize, main)."""
     import wasmtime
 
-    if sum(b.size for b in module.code) > MAX_CODE_BYTES:
+    if sum(module.code_sizes) > MAX_CODE_BYTES:
         return SmokeRun(sequence, (), "not-run", "module too large for a smoke run")
     for imp in module.imports:
         if imp.kind == "func" and any(t not in ("i32", "i64", "f32", "f64")

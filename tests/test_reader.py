@@ -98,7 +98,8 @@ def test_malformed_name_section_is_a_note_not_an_error():
     i = data.index(b"\x04name")
     broken = data[:i + 5] + b"\x01\x7f" + data[i + 7:]  # subsection size overruns
     m = read_module(broken)
-    assert any("name" in n for n in m.notes)
+    assert any("name" in n for n in m.all_notes)
+    assert m.function_names == {}
 
 
 def test_target_features_section():

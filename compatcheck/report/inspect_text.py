@@ -56,6 +56,6 @@ def render(ins: Inspection) -> str:
         lines.append("target_features: " + " ".join(p + n for p, n in m.target_features))
     for note in ins.target_features_notes:
         lines.append(f"target_features: {note}")
-    for note in m.notes:
+    for note in m.all_notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)

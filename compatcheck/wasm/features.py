@@ -61,7 +61,7 @@ def detect_features(module: Module) -> dict[str, FeatureUse]:
         if feature not in first:
             first[feature] = offset
 
-    read_module(module.data, feature_sink=sink)
+    read_module(module.data, feature_sink=sink, custom=False)
     for e in module.exports:
         if e.kind == "global" and getattr(e.type, "mutable", False):
             sink("mutable-globals", e.offset)
@@ -75,7 +75,7 @@ def detect_relevant_features(module: Module, relevant: frozenset[str]) -> dict[s
     proposals switched off, names what the code needs in a fraction of the time; anything it
     cannot tell apart falls back to the full scan.
     """
-    code_bytes = sum(b.size for b in module.code)
+    code_bytes = sum(module.code_sizes)
     # Every code body is read either way: a malformed one raises WasmFormatError.
     if code_bytes < FAST_PATH_CODE_BYTES or relevant & _NOT_SWITCHABLE:
         return {f: u for f, u in detect_features(module).items() if f in relevant}
@@ -87,7 +87,7 @@ def detect_relevant_features(module: Module, relevant: frozenset[str]) -> dict[s
         if feature not in first:
             first[feature] = offset
 
-    read_module(module.data, feature_sink=sink, decode_code=False)  # types, imports, globals...
+    read_module(module.data, feature_sink=sink, decode_code=False, custom=False)  # structure
     if _EXCEPTIONS & set(first):
         # exnref is also a reference type to wasmtime: only our scan tells them apart
         return {f: u for f, u in detect_features(module).items() if f in relevant}
@@ -103,13 +103,13 @@ def detect_relevant_features(module: Module, relevant: frozenset[str]) -> dict[s
 
 
 def _located(module: Module, first: dict[str, int]) -> dict[str, FeatureUse]:
-    starts = [b.offset for b in module.code]
+    starts, sizes = module.code_offsets, module.code_sizes
     out = {}
     for feature, offset in sorted(first.items(), key=lambda kv: kv[1]):
         i = bisect.bisect_right(starts, offset) - 1
         func = None
-        if i >= 0 and offset < module.code[i].offset + module.code[i].size:
-            func = module.code[i].function_index
+        if i >= 0 and offset < starts[i] + sizes[i]:
+            func = module.imported_function_count + i
         out[feature] = FeatureUse(feature, offset, func,
                                   module.function_name(func) if func is not None else None)
     return out

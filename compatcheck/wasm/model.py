@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping
 
@@ -163,14 +165,49 @@ class Module:
     element_count: int
     data_count: int
     datacount_section: int | None
-    code: tuple[CodeBody, ...]
-    module_name: str | None = None
-    function_names: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Function bodies as two compact arrays (a big module has 100k of them); see ``code``.
+    code_offsets: array = field(default_factory=lambda: array("I"), repr=False)
+    code_sizes: array = field(default_factory=lambda: array("I"), repr=False)
+    name_section: tuple[int, int] | None = None  # payload span, parsed on first use
     producers: Mapping[str, tuple[tuple[str, str], ...]] = field(
         default_factory=lambda: MappingProxyType({}))
     target_features: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()  # non-fatal oddities (e.g. a malformed name section)
     data: bytes = field(default=b"", repr=False, compare=False)
+
+    @cached_property
+    def code(self) -> tuple[CodeBody, ...]:
+        first = self.imported_function_count
+        return tuple(CodeBody(first + i, off, size)
+                     for i, (off, size) in enumerate(zip(self.code_offsets, self.code_sizes)))
+
+    @cached_property
+    def _names(self) -> tuple[str | None, Mapping[int, str], str | None]:
+        if self.name_section is None:
+            return None, MappingProxyType({}), None
+        from .cursor import Cursor
+        from .custom import read_name_section
+        from .errors import WasmFormatError
+        start, end = self.name_section
+        try:
+            module_name, functions = read_name_section(Cursor(self.data, start, end))
+        except WasmFormatError as exc:
+            # Custom sections never make a module malformed.
+            return None, MappingProxyType({}), f"ignored malformed 'name' custom section: {exc}"
+        return module_name, MappingProxyType(functions), None
+
+    @property
+    def module_name(self) -> str | None:
+        return self._names[0]
+
+    @property
+    def function_names(self) -> Mapping[int, str]:
+        return self._names[1]
+
+    @property
+    def all_notes(self) -> tuple[str, ...]:
+        note = self._names[2]
+        return self.notes + ((note,) if note else ())
 
     # --- derived views -------------------------------------------------
     def imports_of_kind(self, kind: str) -> tuple[Import, ...]:

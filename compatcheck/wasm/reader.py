@@ -6,13 +6,14 @@ later pass (feature scan) can walk them.
 
 from __future__ import annotations
 
+from array import array
 from types import MappingProxyType
 
 from .cursor import Cursor
-from .custom import read_name_section, read_producers, read_target_features
+from .custom import read_producers, read_target_features
 from .errors import WasmFormatError
 from .instructions import ExprContext, FeatureSink, decode_body, decode_expression
-from .model import (EXTERNAL_KINDS, SECTION_NAMES, CodeBody, CompositeType, Export,
+from .model import (EXTERNAL_KINDS, SECTION_NAMES, CompositeType, Export,
                     FuncType, GlobalType, Import, Limits, MemoryType, Module, Section,
                     TableType, TagType)
 from .valtypes import read_reftype, read_valtype
@@ -27,14 +28,16 @@ SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 1
 
 
 def read_module(data: bytes, decode_code: bool | None = None,
-                feature_sink: FeatureSink | None = None) -> Module:
+                feature_sink: FeatureSink | None = None, custom: bool = True) -> Module:
     """Parse ``data``; raise :class:`WasmFormatError` if it is not a readable module.
 
     Code bodies are decoded when ``decode_code`` is true (default: when a feature sink is given).
     """
     if decode_code is None:
         decode_code = feature_sink is not None
-    return _Reader(bytes(data), decode_code, feature_sink).read()
+    reader = _Reader(bytes(data), decode_code, feature_sink)
+    reader.read_custom = custom
+    return reader.read()
 
 
 class _Reader:
@@ -55,7 +58,10 @@ class _Reader:
         self.element_count = 0
         self.data_count = 0
         self.datacount: int | None = None
-        self.code: list[CodeBody] = []
+        self.code_offsets = array("I")
+        self.code_sizes = array("I")
+        self.read_custom = True
+        self.name_section: tuple[int, int] | None = None
         self.code_count: int | None = None
         self.function_section_seen = False
         self.custom: dict[str, object] = {}
@@ -362,15 +368,14 @@ class _Reader:
                 "function and code section have inconsistent lengths: "
                 f"{len(self.functions)} functions declared, {n} bodies", cur.pos)
         self.code_count = n
-        first = self._imported_funcs()
-        for i in range(n):
+        for _ in range(n):
             size_at = cur.pos
             size = cur.u32()
             if size > cur.remaining():
                 raise WasmFormatError("unexpected end of section or function: function body "
                                       f"of {size} bytes overruns the code section", size_at)
-            body = CodeBody(first + i, cur.pos, size)
-            self.code.append(body)
+            self.code_offsets.append(cur.pos)
+            self.code_sizes.append(size)
             if self.decode_code:
                 body_cur = Cursor(self.data, cur.pos, cur.pos + size,
                                   eof_reason="END opcode expected")
@@ -429,8 +434,13 @@ class _Reader:
 
     # --- custom sections -------------------------------------------------
     def _custom(self, name: str, cur: Cursor) -> None:
-        readers = {"name": read_name_section, "producers": read_producers,
-                   "target_features": read_target_features}
+        if not self.read_custom:
+            return
+        if name == "name":
+            if self.name_section is None:
+                self.name_section = (cur.pos, cur.end)  # parsed when names are asked for
+            return
+        readers = {"producers": read_producers, "target_features": read_target_features}
         reader = readers.get(name)
         if reader is None or name in self.custom:
             return
@@ -456,7 +466,6 @@ class _Reader:
             space = spaces[kind]
             ext = space[index] if index < len(space) else None
             exports.append(Export(name, kind, index, at, ext))
-        names = self.custom.get("name") or (None, {})
         producers = self.custom.get("producers") or {}
         return Module(
             size=len(self.data), version=version, sections=tuple(self.sections),
@@ -465,9 +474,8 @@ class _Reader:
             memories=tuple(self.memories), globals=tuple(self.globals), tags=tuple(self.tags),
             exports=tuple(exports), start=self.start, element_count=self.element_count,
             data_count=self.data_count, datacount_section=self.datacount,
-            code=tuple(self.code), module_name=names[0],
-            function_names=MappingProxyType(dict(names[1])),
-            producers=MappingProxyType(dict(producers)),
+            code_offsets=self.code_offsets, code_sizes=self.code_sizes,
+            name_section=self.name_section, producers=MappingProxyType(dict(producers)),
             target_features=tuple(self.custom.get("target_features") or ()),
             notes=tuple(self.notes), data=self.data,
         )
