@@ -16,17 +16,13 @@ REGRESSIONS = sorted(p for p in (ROOT / "tests" / "fuzz_regressions").iterdir()
 
 
 def _seeds():
-    out = [pytest.param(p.read_bytes(), id=p.name) for p in sorted(SAMPLES.glob("*.wasm"))]
+    out = [pytest.param(p.read_bytes(), id=f"regression:{p.name}") for p in REGRESSIONS]
+    out += [pytest.param(p.read_bytes(), id=p.name) for p in sorted(SAMPLES.glob("*.wasm"))]
     for wast in sorted(Path(TESTSUITE).glob("*.wast")):
         for m in modules(wast):
             if m.kind == "binary":
                 out.append(pytest.param(m.payload, id=f"{wast.name}:{m.line}"))
     return out
-
-
-@pytest.mark.parametrize("path", REGRESSIONS, ids=[p.name for p in REGRESSIONS])
-def test_regression(path):
-    one_input(path.read_bytes())
 
 
 @pytest.mark.parametrize("data", _seeds())
