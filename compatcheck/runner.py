@@ -92,7 +92,47 @@ def check_bytes(name: str, data: bytes, hosts: list[HostSpec],
         return ModuleReport(name, len(data), module, problem,
                             tuple(TargetResult(h, _host_view(problem, exc, data, h))
                                   for h in hosts))
-    return ModuleReport(name, len(data), module, None, tuple(results))
+    return ModuleReport(name, len(data), module, None, tuple(_with_oldest(results)))
+
+
+def _with_oldest(results: list[TargetResult]) -> list[TargetResult]:
+    """A refused proposal's fix names the oldest known builds whose runtime accepts it."""
+    if not any(f.code == "CC701" for r in results for f in r.findings):
+        return results
+    from .abi import get_specs
+    from .wasm.features import FEATURE_TITLES
+
+    builds = get_specs().builds
+    out = []
+    for r in results:
+        findings = []
+        for f in r.findings:
+            if f.code == "CC701":
+                feature = next((x for x in FEATURE_TITLES if f"({x})" in f.fix), None)
+                oldest = _oldest_accepting(builds, feature) if feature else ""
+                if oldest:
+                    f = replace(f, fix=f"{f.fix} Oldest builds that accept it: {oldest}.")
+            findings.append(f)
+        out.append(TargetResult(r.host, tuple(findings)))
+    return out
+
+
+def _oldest_accepting(builds, feature: str) -> str:
+    firsts = {}
+    for b in sorted(builds, key=lambda b: b.first):
+        if b.runtime.engine == "none" or b.product in firsts:
+            continue
+        accepted = feature in b.runtime.features or (
+            feature == "exceptions" and b.runtime.features & {"exceptions-legacy",
+                                                              "exceptions-exnref"})
+        # the oldest build from which every later one of the product accepts it
+        later = [x for x in builds if x.product == b.product and x.first >= b.first
+                 and x.runtime.engine != "none"]
+        if accepted and all(feature in x.runtime.features or feature == "exceptions"
+                            for x in later):
+            firsts[b.product] = str(b.first)
+    return ", ".join(f"{p} {v}" for p, v in sorted(firsts.items()) if p in ("envoy", "istio"))
+
 
 
 def _uses_legacy_exceptions(module: Module) -> bool:

@@ -180,3 +180,50 @@ def test_matrix_and_targets_and_explain():
     e = run("explain", "CC203")
     assert e.returncode == 0 and "import-other-abi" in e.stdout
     assert run("explain", "CC999").returncode == 2
+
+
+def test_inspect_json_validates_against_schema(tmp_path):
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(b"\0asm\x01\x00\x00\x00\x01")
+    r = run("inspect", "--format", "json", *map(str, sorted(SAMPLES.glob("*.wasm"))), str(bad))
+    doc = json.loads(r.stdout)
+    schema = json.loads(resources.files("compatcheck").joinpath(
+        "schemas/inspect.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    assert len(doc["modules"]) == len(list(SAMPLES.glob("*.wasm"))) + 1
+
+
+def test_two_gigabyte_file_refused_fast(tmp_path):
+    import time
+    huge = tmp_path / "huge.wasm"
+    with open(huge, "wb") as fh:
+        fh.truncate(2 << 30)  # sparse: costs no disk
+    t0 = time.perf_counter()
+    r = run("check", str(huge))
+    assert r.returncode == 2
+    assert "larger than the" in r.stderr and "--max-size" in r.stderr
+    assert time.perf_counter() - t0 < 30
+
+
+def test_symlinks_and_special_files(tmp_path):
+    (tmp_path / "good.wasm").symlink_to(SAMPLES / "prime-authorizer.wasm")
+    (tmp_path / "dangling.wasm").symlink_to(tmp_path / "nowhere.wasm")
+    (tmp_path / "loop.wasm").symlink_to(tmp_path / "loop.wasm")
+    os.mkfifo(tmp_path / "fifo.wasm")
+    r = run("inspect", *(str(tmp_path / n) for n in
+                         ("good.wasm", "dangling.wasm", "loop.wasm", "fifo.wasm")))
+    assert r.returncode == 2
+    assert "Proxy-Wasm ABI markers: proxy_abi_version_0_1_0" in r.stdout
+    err = r.stderr
+    assert "dangling.wasm: error: no such file" in err
+    assert "loop.wasm: error: Too many levels of symbolic links" in err
+    assert "fifo.wasm: error: not a regular file" in err
+    assert "Traceback" not in err
+
+
+def test_probe_reads_host_types_from_mismatch_messages():
+    from compatcheck.envoy.probe import _host_type
+    from compatcheck.envoy.validate import EnvoyOutcome
+    text = ("Failed to load Wasm module due to an import type mismatch: env.proxy_grpc_call, "
+            "want: i32 -> i32, but host exports: i32 i32 i64 -> void")
+    assert str(_host_type(EnvoyOutcome("refused", 1, None, (text,), ()))) == "(i32, i32, i64) -> ()"

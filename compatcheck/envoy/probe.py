@@ -138,6 +138,19 @@ def _classify(out: EnvoyOutcome) -> str:
     return "other: " + first
 
 
+def _host_type(out: EnvoyOutcome) -> FuncType | None:
+    """'..., but host exports: i32 i32 -> i32' -> FuncType (V8's rendering, void = none)."""
+    m = re.search(r"but host exports: (.*?) -> (.*)$", out.first_error or "")
+    if m is None:
+        return None
+
+    def side(text: str) -> tuple[str, ...]:
+        text = text.strip()
+        return () if text in ("", "void") else tuple(text.split())
+
+    return FuncType(side(m.group(1)), side(m.group(2)))
+
+
 def _template(text: str, value: str, key: str) -> str:
     return text.replace(value, "{" + key + "}")
 
@@ -201,10 +214,18 @@ def _probe(p: Prober, version: str, name: str | None, log) -> dict:
     env_names = sorted(hc["env"]) + sorted(hc["env_shims"])
     sig = {**hc["env"], **hc["env_shims"]}
     facts["host_functions"] = {}
+    facts["host_signatures"] = {}
     for marker, abi in accepted.items():
         res = p.linking(lambda g, m=marker: Module(marker=m, imports=[("env", n, sig[n]) for n in g]),
                         env_names)
         facts["host_functions"][abi] = sorted(n for n, r in res.items() if r == "ok")
+        # present with another type: the refusal names the host's type; measure it
+        for n in sorted(n for n, r in res.items() if r == "mismatch"):
+            host_type = _host_type(p.run(Module(marker=marker, imports=[("env", n, sig[n])])))
+            if host_type is not None:
+                facts["host_signatures"][n] = str(host_type)
+                facts["host_functions"][abi].append(n)
+        facts["host_functions"][abi].sort()
     missing = p.run(Module(imports=[("env", "proxy_compatcheck_probe", FuncType((), ()))]))
     msgs["missing_import"] = _template(missing.first_error or "", "env.proxy_compatcheck_probe", "import")
     mismatch = p.run(Module(imports=[("env", "proxy_log", FuncType(("i32",), ()))]))
@@ -388,6 +409,9 @@ def _profile_toml(facts: dict, pid: str, source: str) -> str:
                   "markers = { " + ", ".join(f"{k} = {_q(v)}" for k, v in facts["markers"].items()) + " }",
                   f"rule = {_q(rule)}", "", "[host_functions]", f"common = {_arr(common)}"]
         lines += [f"{_q(abi)} = {_arr(sorted(set(names) - set(common)))}" for abi, names in hf.items()]
+        if facts.get("host_signatures"):
+            lines += ["", "[host_functions.signatures]"]
+            lines += [f"{n} = {_q(t)}" for n, t in sorted(facts["host_signatures"].items())]
         lines += ["", "[wasi]", f"modules = {_arr(modules)}", f"functions = {_arr(wasi)}",
                   "", "[env_shims]", f"functions = {_arr(facts['env_shims'])}", "", "[imports]"]
         lines += [f"{k} = {_q('reject' if v == 'crash' else v)}" for k, v in facts["imports"].items()]
@@ -443,6 +467,10 @@ def compare(facts: dict, host) -> list[str]:
     differ("marker rule", host.marker_rule, facts["marker_rule"])
     for abi, names in facts["host_functions"].items():
         differ(f"host functions ABI {abi}", sorted(host.host_functions.get(abi, {})), names)
+        for n in names:
+            probed_type = facts.get("host_signatures", {}).get(n)
+            if probed_type is not None and n in host.host_functions.get(abi, {}):
+                differ(f"signature of {n}", str(host.host_functions[abi][n]), probed_type)
     differ("env shims", sorted(host.env_shims), facts["env_shims"])
     for module, names in facts["wasi"].items():
         spec_names = sorted(host.wasi) if module in host.wasi_modules else []

@@ -29,7 +29,7 @@ def render_check(reports: list[ModuleReport], hosts, colour: bool = False,
             f = g.finding
             tag = _sev(f"{f.severity.upper():7}", f.severity, colour)
             where = f" [{f.location}]" if f.location else ""
-            unverified = " (rests on an unverified spec fact)" if f.unverified else ""
+            unverified = " (rests on a spec fact not verified at its source)" if f.unverified else ""
             out.append(f"  {tag} {f.code} {CODES[f.code].name}{where}{unverified}")
             out.append(f"          {f.message}")
             out.append(f"          on: {hosts_label(g.hosts, hosts)}")
