@@ -168,7 +168,7 @@ def _check_one(name, data, spec_dirs, selectors, validate, smoke):
     from .abi.select import select
     from .runner import check_bytes
 
-    from dataclasses import replace
+    from .record import replace
     report = check_bytes(name, data, select(get_specs(spec_dirs), list(selectors)), validate,
                          smoke)
     return replace(report, module=None)  # the renderers need no module; keep the pipe light

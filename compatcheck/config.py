@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .record import record
 from pathlib import Path
 
 
@@ -14,7 +14,7 @@ class ConfigError(Exception):
     """Bad configuration file (usage error, exit 2)."""
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     targets: tuple[str, ...] = ()
     ignore: frozenset[str] = frozenset()
@@ -22,7 +22,6 @@ class Config:
     spec_dirs: tuple[str, ...] = ()
     max_size: int | None = None
     source: str | None = None  # the file it came from
-    extra: dict = field(default_factory=dict)
 
 
 def _parse(table: dict, where: str, base: Path) -> Config:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass
+from .record import record
 from typing import Iterator
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # Envoy itself refuses modules far smaller
@@ -15,7 +15,7 @@ class InputError(Exception):
     """A path that cannot be read as a module file (exit code 2)."""
 
 
-@dataclass(frozen=True)
+@record
 class Input:
     name: str  # as shown to the user
     data: bytes | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import record
 
 from .toolchain import ToolchainGuess, detect
 from .wasm import Module, WasmFormatError, read_module
@@ -16,7 +16,7 @@ START_EXPORTS = ("_initialize", "_start", "main", "__main_void", "__wasm_call_ct
 INSPECT_SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
+@record
 class Inspection:
     name: str
     size: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from .record import record, replace
 
 from .abi import HostSpec
 from .checks import TargetResult, check_targets
@@ -16,7 +16,7 @@ _FORMAT_CODES = {"not-wasm": "CC001", "component": "CC004", "version": "CC002",
                  "malformed": "CC002"}
 
 
-@dataclass(frozen=True)
+@record
 class ModuleReport:
     name: str
     size: int

@@ -10,7 +10,7 @@ a fuel budget (instructions), a wall-clock deadline, and caps on memory and tabl
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from .record import record
 from functools import lru_cache
 
 FUEL = 200_000_000  # instructions, roughly
@@ -19,7 +19,7 @@ MEMORY_LIMIT = 1 << 30  # bytes of linear memory the module may grow to
 MAX_CODE_BYTES = 8 << 20  # larger modules are not compiled for a smoke run
 
 
-@dataclass(frozen=True)
+@record
 class SmokeRun:
     sequence: tuple[str, ...]  # exports called, in order
     calls: tuple[tuple[str, str], ...]  # (export running, "module.name" called), in order

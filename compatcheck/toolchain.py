@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import record
 
 from .wasm import Module
 
 
-@dataclass(frozen=True)
+@record
 class ToolchainGuess:
     name: str
     evidence: tuple[str, ...]

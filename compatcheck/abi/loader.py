@@ -8,7 +8,7 @@ import pickle
 import re
 import sys
 import zlib
-from dataclasses import dataclass
+from ..record import record
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -51,7 +51,7 @@ def default_spec_dir() -> Path:
     return here.parent / "abi_specs"  # source checkout
 
 
-@dataclass(frozen=True)
+@record
 class SpecSet:
     builds: tuple[HostSpec, ...]
     runtimes: dict[str, Runtime]
@@ -496,6 +496,11 @@ def _fingerprint(dirs: list[Path]) -> str:
     """Changes whenever a spec file or the package version changes."""
     from .. import __version__
     parts = [f"{__version__}|{sys.version_info[:2]}"]
+    # The classes pickled: a changed model must not load an old pickle.
+    package = Path(__file__).resolve().parent.parent
+    for rel in ("abi/model.py", "abi/loader.py", "wasm/model.py", "record.py"):
+        st = os.stat(package / rel)
+        parts.append(f"{rel}|{st.st_size}|{st.st_mtime_ns}")
     for d in dirs:
         for root, _subdirs, files in sorted(os.walk(d)):
             for name in sorted(files):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 from typing import Mapping
 
 from packaging.version import Version
@@ -12,7 +12,7 @@ from ..wasm import FuncType
 WASI_MODULES = ("wasi_unstable", "wasi_snapshot_preview1")
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     """Where a fact comes from: ``repo@commit:file`` or ``probed from <binary>``."""
     ref: str
@@ -22,7 +22,7 @@ class Source:
         return self.ref if self.status == "verified" else f"{self.ref} ({self.status})"
 
 
-@dataclass(frozen=True)
+@record
 class Runtime:
     id: str
     engine: str  # v8 | wamr | wasmtime | wavm | null
@@ -31,7 +31,7 @@ class Runtime:
     source: Source
 
 
-@dataclass(frozen=True)
+@record
 class HostSpec:
     id: str
     product: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 
 from ..abi import HostSpec
 from ..wasm import Module
@@ -14,7 +14,7 @@ CHECKS = (runtime.check, abi_marker.check, proposals.check, imports.check, alloc
           startup.check, callbacks.check, memory.check)
 
 
-@dataclass(frozen=True)
+@record
 class TargetResult:
     host: HostSpec
     findings: tuple[Finding, ...]  # in the order the host meets them

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 
 from ..abi import HostSpec
@@ -21,12 +20,16 @@ def v8_signature(ft: FuncType | None) -> str:
     return f"{params} -> {results}"
 
 
-@dataclass
 class CheckContext:
-    module: Module
-    host: HostSpec
-    features_cache: dict[str, FeatureUse] | None = None
-    smoke_cache: dict | None = None  # start-up sequence -> SmokeRun; None: smoke runs off
+    """One (module, host) pair being checked; shares costly results across targets."""
+
+    def __init__(self, module: Module, host: HostSpec,
+                 features_cache: dict[str, FeatureUse] | None = None,
+                 smoke_cache: dict | None = None):
+        self.module = module
+        self.host = host
+        self.features_cache = features_cache
+        self.smoke_cache = smoke_cache  # start-up sequence -> SmokeRun; None: smoke runs off
 
     def smoke(self, sequence: tuple[str, ...]):
         """The sandboxed start-up run for this sequence (shared by every target)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 
 SEVERITIES = ("crash", "error", "warning", "info")
 # Order in which a host meets problems while loading (it stops at the first error).
@@ -10,7 +10,7 @@ STAGES = ("runtime", "parse", "abi", "compile", "link", "functions", "startup", 
           "advice")
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     code: str
     severity: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from ..record import record
 
 from ..abi import HostSpec, SpecSet
 from ..checks import TargetResult
@@ -12,7 +12,7 @@ from .validate import EnvoyOutcome
 _VERDICT = {"loads": "loaded", "refused": "refused", "crash": "crashed"}
 
 
-@dataclass(frozen=True)
+@record
 class Comparison:
     predicted: TargetResult
     actual: EnvoyOutcome

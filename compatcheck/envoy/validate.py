@@ -8,7 +8,7 @@ import re
 import signal
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from ..record import record
 
 _LINE = re.compile(r"^\[[^\]]*\]\[\d+\]\[(\w+)\]\[(\w+)\] (?:\[([^\]]+)\] )?(.*)$")
 _BOILERPLATE = ("Plugin ", "error initializing configuration", "Unable to create Wasm",
@@ -16,14 +16,14 @@ _BOILERPLATE = ("Plugin ", "error initializing configuration", "Unable to create
 _FAILSTATE_PREFIX = "Wasm VM failed "
 
 
-@dataclass(frozen=True)
+@record(uncompared=("output",))
 class EnvoyOutcome:
     status: str  # loaded | refused | crashed | timeout | error
     exit_code: int | None
     signal_name: str | None
     messages: tuple[str, ...]  # Wasm-related warning/error lines, in order, prefixes removed
     command: tuple[str, ...]
-    output: str = field(repr=False, default="")
+    output: str = ""
 
     @property
     def first_error(self) -> str | None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..abi import HostSpec
 from ..checks.finding import SEVERITIES, Finding
 from ..runner import ModuleReport
 
 
-@dataclass
 class FindingGroup:
-    finding: Finding
-    hosts: list[HostSpec]
+    """One distinct finding and every build it applies to."""
+
+    def __init__(self, finding: Finding, hosts: list[HostSpec]):
+        self.finding = finding
+        self.hosts = hosts
 
 
 def group_findings(report: ModuleReport, min_severity: str = "warning",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 
 from .cursor import Cursor
 from .instructions import decode_body
 from .model import Module
 
 
-@dataclass(frozen=True)
+@record
 class Reach:
     imports: frozenset[int]  # imported functions reachable by direct calls
     certain: frozenset[int]  # ... reached by a chain of calls every run makes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from ..record import record
 
 from .model import Module
 from .reader import read_module
@@ -30,7 +30,7 @@ FEATURE_TITLES = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class FeatureUse:
     feature: str
     offset: int

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
+from ..record import record, Factory
 from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping
@@ -17,7 +17,7 @@ SECTION_NAMES = {
 EXTERNAL_KINDS = ("func", "table", "memory", "global", "tag")
 
 
-@dataclass(frozen=True)
+@record
 class FuncType:
     params: tuple[str, ...]
     results: tuple[str, ...]
@@ -42,14 +42,14 @@ class FuncType:
         return cls(side(left), side(right))
 
 
-@dataclass(frozen=True)
+@record
 class CompositeType:
     """A GC struct or array type (kept so type indices line up)."""
     kind: str  # "struct" | "array"
     fields: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Limits:
     minimum: int
     maximum: int | None
@@ -67,7 +67,7 @@ class Limits:
         return text
 
 
-@dataclass(frozen=True)
+@record
 class TableType:
     element: str
     limits: Limits
@@ -76,7 +76,7 @@ class TableType:
         return f"{self.element} {self.limits}"
 
 
-@dataclass(frozen=True)
+@record
 class MemoryType:
     limits: Limits
 
@@ -84,7 +84,7 @@ class MemoryType:
         return str(self.limits)
 
 
-@dataclass(frozen=True)
+@record
 class GlobalType:
     valtype: str
     mutable: bool
@@ -93,7 +93,7 @@ class GlobalType:
         return f"mut {self.valtype}" if self.mutable else self.valtype
 
 
-@dataclass(frozen=True)
+@record
 class TagType:
     type_index: int
     signature: FuncType | None
@@ -105,7 +105,7 @@ class TagType:
 ExternType = FuncType | TableType | MemoryType | GlobalType | TagType
 
 
-@dataclass(frozen=True)
+@record
 class Import:
     module: str
     name: str
@@ -119,7 +119,7 @@ class Import:
         return f"{self.module}.{self.name}"
 
 
-@dataclass(frozen=True)
+@record
 class Export:
     name: str
     kind: str
@@ -128,7 +128,7 @@ class Export:
     type: ExternType | None  # resolved; None only for an out-of-range index
 
 
-@dataclass(frozen=True)
+@record
 class Section:
     id: int
     offset: int  # of the section id byte
@@ -141,14 +141,14 @@ class Section:
         return self.payload_offset + self.size
 
 
-@dataclass(frozen=True)
+@record
 class CodeBody:
     function_index: int
     offset: int  # of the body's first byte (the locals vector)
     size: int
 
 
-@dataclass(frozen=True)
+@record(uncompared=("data", "code_offsets", "code_sizes"))
 class Module:
     size: int
     version: int
@@ -166,14 +166,13 @@ class Module:
     data_count: int
     datacount_section: int | None
     # Function bodies as two compact arrays (a big module has 100k of them); see ``code``.
-    code_offsets: array = field(default_factory=lambda: array("I"), repr=False)
-    code_sizes: array = field(default_factory=lambda: array("I"), repr=False)
+    code_offsets: array = Factory(lambda: array("I"))
+    code_sizes: array = Factory(lambda: array("I"))
     name_section: tuple[int, int] | None = None  # payload span, parsed on first use
-    producers: Mapping[str, tuple[tuple[str, str], ...]] = field(
-        default_factory=lambda: MappingProxyType({}))
+    producers: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType({})
     target_features: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()  # non-fatal oddities (e.g. a malformed name section)
-    data: bytes = field(default=b"", repr=False, compare=False)
+    data: bytes = b""
 
     @cached_property
     def code(self) -> tuple[CodeBody, ...]:

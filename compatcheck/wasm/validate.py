@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from ..record import record
 from functools import lru_cache
 
 
-@dataclass(frozen=True)
+@record
 class Validity:
     valid: bool
     reason: str | None = None  # wasmtime's message when invalid
