@@ -49,8 +49,10 @@ class TargetResult:
 
 
 def check_module(module: Module, host: HostSpec, features=None,
-                 smoke_cache: dict | None = None) -> TargetResult:
-    ctx = CheckContext(module, host, features, smoke_cache)
+                 smoke_cache: dict | None = None, shared: dict | None = None) -> TargetResult:
+    shared = {} if shared is None else shared
+    ctx = CheckContext(module, host, features, smoke_cache,
+                       shared.setdefault("reach", {}), shared.setdefault("calls", {}))
     found: list[Finding] = []
     for check in CHECKS:
         found.extend(check(ctx))
@@ -66,4 +68,5 @@ def check_targets(module: Module, hosts: list[HostSpec], smoke: bool = True) -> 
                                    for h in hosts if h.runtime.engine != "none"))
     features = detect_relevant_features(module, relevant)
     smoke_cache: dict | None = {} if smoke else None
-    return [check_module(module, host, features, smoke_cache) for host in hosts]
+    shared: dict = {}  # call graph analyses, reused by every target
+    return [check_module(module, host, features, smoke_cache, shared) for host in hosts]

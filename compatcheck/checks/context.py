@@ -25,11 +25,23 @@ class CheckContext:
 
     def __init__(self, module: Module, host: HostSpec,
                  features_cache: dict[str, FeatureUse] | None = None,
-                 smoke_cache: dict | None = None):
+                 smoke_cache: dict | None = None, reach_cache: dict | None = None,
+                 calls_cache: dict | None = None):
         self.module = module
         self.host = host
         self.features_cache = features_cache
         self.smoke_cache = smoke_cache  # start-up sequence -> SmokeRun; None: smoke runs off
+        self.reach_cache = {} if reach_cache is None else reach_cache
+        self.calls_cache = {} if calls_cache is None else calls_cache
+
+    def reach(self, roots: list[int]):
+        """Imports reachable from these functions (the call lists are shared by all targets)."""
+        from ..wasm.callgraph import reachable_imports
+
+        key = tuple(roots)
+        if key not in self.reach_cache:
+            self.reach_cache[key] = reachable_imports(self.module, roots, self.calls_cache)
+        return self.reach_cache[key]
 
     def smoke(self, sequence: tuple[str, ...]):
         """The sandboxed start-up run for this sequence (shared by every target)."""

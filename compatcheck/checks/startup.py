@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..wasm.callgraph import reachable_imports
 from ._build import finding
 from .context import CheckContext, v8_signature
 
@@ -72,7 +71,7 @@ def check(ctx: CheckContext) -> list:
     if calls and host.startup_allowed is not None:
         out += _restricted_calls(ctx, calls)
     if module.start is not None:
-        reach = reachable_imports(module, [module.start])
+        reach = ctx.reach([module.start])
         imported = module.imports_of_kind("func")
         names = ", ".join(imported[i].qualified_name for i in sorted(reach.imports))
         if reach.imports and "start-section-host-call" in host.crashes:
@@ -100,7 +99,7 @@ def _restricted_calls(ctx: CheckContext, calls: list[str]) -> list:
     host, module = ctx.host, ctx.module
     imported = module.imports_of_kind("func")
     roots = [ctx.exported_function(n).index for n in calls]
-    reach = reachable_imports(module, roots)
+    reach = ctx.reach(roots)
     bad = [i for i in sorted(reach.imports)
            if not _allowed(host, imported[i].module, imported[i].name)]
     certain = [i for i in bad if i in reach.certain]

@@ -27,11 +27,15 @@ def _calls(module: Module, bodies: dict, f: int, cache: dict) -> list[tuple[int,
     return cache[f]
 
 
-def reachable_imports(module: Module, roots: list[int]) -> Reach:
-    """Walk direct calls from ``roots``; decodes only the bodies it visits."""
+def reachable_imports(module: Module, roots: list[int], cache: dict | None = None) -> Reach:
+    """Walk direct calls from ``roots``; decodes only the bodies it visits.
+
+    ``cache`` (function index -> its calls) may be shared between calls on the same module.
+    """
     n_imported = module.imported_function_count
     bodies = {b.function_index: b for b in module.code}
-    cache: dict[int, list[tuple[int, bool]]] = {}
+    if cache is None:
+        cache = {}
 
     def walk(certain_only: bool) -> tuple[set[int], bool]:
         seen: set[int] = set()
