@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..wasm import FuncType
 from ._build import finding
 from .context import CheckContext, v8_signature
 
@@ -50,7 +51,6 @@ def check(ctx: CheckContext) -> list:
         e = ctx.exported_function(name)
         want = _START_TYPES[name]
         if e is not None and str(e.type) != want and host.callbacks_checked:
-            from ..wasm import FuncType
             out.append(finding(
                 "CC401", host.message("bad_signature", name=name,
                                       want=v8_signature(FuncType.parse(want)),
