@@ -136,6 +136,15 @@ def _valtype(name: str, wasmtime):
             "f32": wasmtime.ValType.f32(), "f64": wasmtime.ValType.f64()}[name]
 
 
+def _trap_reason(text: str) -> str:
+    """wasmtime puts the backtrace first and the reason after 'Caused by:'."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if line.startswith("Caused by:") and i + 1 < len(lines):
+            return lines[i + 1].lstrip("0123456789: ")[:200]
+    return (lines[-1] if lines else "trap")[:200]
+
+
 def run_startup(module, sequence: tuple[str, ...]) -> SmokeRun:
     """Instantiate ``module`` with recording stubs and call ``sequence`` (e.g. _initialize, main)."""
     import wasmtime
@@ -193,7 +202,7 @@ def run_startup(module, sequence: tuple[str, ...]) -> SmokeRun:
             return SmokeRun(sequence, tuple(calls), "exited", "proc_exit")
         outcome = ("out-of-fuel" if "fuel" in text else
                    "timeout" if "interrupt" in text or "epoch" in text else "trapped")
-        return SmokeRun(sequence, tuple(calls), outcome, text.strip().splitlines()[0][:200])
+        return SmokeRun(sequence, tuple(calls), outcome, _trap_reason(text))
     except Exception as exc:  # a stub or binding problem: the run tells us nothing
         return SmokeRun(sequence, tuple(calls), "not-run", f"{type(exc).__name__}: {exc}")
     finally:
