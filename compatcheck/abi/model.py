@@ -29,6 +29,7 @@ class Runtime:
     version: str
     features: frozenset[str]
     source: Source
+    crashes: frozenset[str] = frozenset()  # module shapes this runtime cannot survive
 
 
 @record

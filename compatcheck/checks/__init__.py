@@ -21,9 +21,11 @@ class TargetResult:
 
     @property
     def verdict(self) -> str:
-        if any(f.severity == "crash" for f in self.blocking):
-            return "crash"
-        return "refused" if self.blocking else "loads"
+        """What the host does: it stops at the first blocking problem it meets."""
+        first = self.first_error
+        if first is None:
+            return "loads"
+        return "crash" if first.severity == "crash" else "refused"
 
     @property
     def blocking(self) -> tuple[Finding, ...]:

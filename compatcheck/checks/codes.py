@@ -66,6 +66,8 @@ _CODES = [
              "Failed to create new Wasm instance (if it traps)", "Export _initialize (reactor) instead of using a start section."),
     CodeInfo("CC505", "startup-not-called", "warning", "The module relies on a start-up export this host never calls (e.g. __wasm_call_ctors, main without _initialize).",
              "", "Export _initialize (and main if needed) as WASI reactors do."),
+    CodeInfo("CC506", "startup-trap", "error", "A start-up function the host calls always reaches an `unreachable` (a panic or abort in initialisation).",
+             "Function: _start failed: Uncaught RuntimeError: unreachable", "Fix the initialiser, or do not export the function."),
     CodeInfo("CC601", "memory-too-large", "error", "The initial memory is larger than this host can allocate.",
              "Failed to create new Wasm instance", "Lower the initial memory (linker flag --initial-memory / -Wl,-z,stack-size)."),
     CodeInfo("CC602", "memory-large", "warning", "The initial memory is larger than any size seen to load on this host.",

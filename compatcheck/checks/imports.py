@@ -22,7 +22,7 @@ def check(ctx: CheckContext) -> list:
             out.append(finding("CC206", f"Importing exception tag {qname} aborts the proxy "
                                "process (V8 fatal error, SIGTRAP)", "compile", location=loc,
                                offset=imp.offset, position=0,
-                               unverified=host.is_unverified("crashes")))
+                               unverified=host.runtime.source.status != "probed"))
             continue
         if imp.kind in ("memory", "table"):
             if host.non_function_imports.get(imp.kind) == "accept":

@@ -68,6 +68,16 @@ def check(ctx: CheckContext) -> list:
                            "start-up; static constructors or Go/TinyGo runtime set-up that "
                            "depend on it will not run.", "advice", location=f"export {n}"))
 
+    for name in calls:
+        if ctx.reach([ctx.exported_function(name).index]).traps:
+            out.append(finding(
+                "CC506", host.message("trap", function=name,
+                                      trap="Uncaught RuntimeError: unreachable"),
+                "startup", location=f"export {name}", host_wording=True,
+                fix=f"Every run of {name} reaches an `unreachable` instruction (a panic or "
+                    "abort in the start-up code); the host calls it at start-up, so the filter "
+                    "never loads. Fix the initialiser, or do not export it."))
+            break  # the host stops at the first failing start-up function
     if calls and host.startup_allowed is not None:
         out += _restricted_calls(ctx, calls)
     if module.start is not None:

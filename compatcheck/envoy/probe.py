@@ -274,7 +274,7 @@ def _probe(p: Prober, version: str, name: str | None, log) -> dict:
     candidates = sorted({n for t in specs.builds[0].callbacks.values() for n in t}
                         | {"proxy_on_foreign_function", "proxy_on_request_metadata",
                            "proxy_on_response_metadata", "proxy_validate_configuration"})
-    candidates = [c for c in candidates if c.startswith("proxy_")
+    candidates = [c for c in candidates if c.startswith(("proxy_", "envoy_on_"))
                   and c != "proxy_on_memory_allocate"]
     facts["callbacks_checked"] = {}
     for marker, abi in accepted.items():
@@ -323,6 +323,12 @@ def _probe(p: Prober, version: str, name: str | None, log) -> dict:
     else:
         facts["startup_sequence"] = "unknown"
     log(f"start-up: {facts['startup_sequence']} (observed {facts['startup_observed']})")
+
+    trap = p.run(Module(extra='(func (export "_initialize") unreachable)'))
+    tm = re.match(r"Function: _initialize failed: (.*)$", trap.first_error or "")
+    if tm:
+        msgs["trap"] = "Function: {function} failed: {trap}"
+        facts["unreachable_trap_text"] = tm.group(1)
 
     # 9. imports allowed during start-up (each called once, zero arguments, from _initialize)
     latest = accepted.get("proxy_abi_version_0_2_1") and "0.2.1" or max(accepted.values())
@@ -484,7 +490,7 @@ def compare(facts: dict, host) -> list[str]:
            facts["startup_allowed"])
     for abi, checked in facts["callbacks_checked"].items():
         table = host.callbacks.get(abi, {})
-        spec_checked = sorted(n for n in table if n.startswith("proxy_") and
+        spec_checked = sorted(n for n in table if n.startswith(("proxy_", "envoy_on_")) and
                               n != "proxy_on_memory_allocate") if host.callbacks_checked else []
         differ(f"checked callbacks ABI {abi}", spec_checked, checked)
     probed_features = set(facts["features"])

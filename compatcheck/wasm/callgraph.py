@@ -14,6 +14,7 @@ class Reach:
     imports: frozenset[int]  # imported functions reachable by direct calls
     certain: frozenset[int]  # ... reached by a chain of calls every run makes
     indirect: bool  # some reachable function calls through a table (targets unknown)
+    traps: bool = False  # every run reaches an `unreachable` (through calls every run makes)
 
 
 def _calls(module: Module, bodies: dict, f: int, cache: dict) -> list[tuple[int, bool]]:
@@ -37,10 +38,10 @@ def reachable_imports(module: Module, roots: list[int], cache: dict | None = Non
     if cache is None:
         cache = {}
 
-    def walk(certain_only: bool) -> tuple[set[int], bool]:
+    def walk(certain_only: bool) -> tuple[set[int], bool, bool]:
         seen: set[int] = set()
         found: set[int] = set()
-        indirect = False
+        indirect = traps = False
         stack = [r for r in roots if r >= 0]
         while stack:
             f = stack.pop()
@@ -53,12 +54,14 @@ def reachable_imports(module: Module, roots: list[int], cache: dict | None = Non
             for callee, unconditional in _calls(module, bodies, f, cache):
                 if certain_only and not unconditional:
                     continue
-                if callee < 0:
+                if callee == -2:
+                    traps = traps or unconditional
+                elif callee < 0:
                     indirect = True
                 elif callee not in seen:
                     stack.append(callee)
-        return found, indirect
+        return found, indirect, traps
 
-    possible, indirect = walk(False)
-    certain, _ = walk(True)
-    return Reach(frozenset(possible), frozenset(certain), indirect)
+    possible, indirect, _ = walk(False)
+    certain, _, traps = walk(True)
+    return Reach(frozenset(possible), frozenset(certain), indirect, traps)

@@ -132,8 +132,9 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
     """Decode instructions until the ``end`` that closes the expression.
 
     ``on_call(callee, unconditional)`` receives every direct call (callee -1 for an indirect
-    one); ``unconditional`` when it is outside any block, loop or if and no branch, return or
-    unreachable came before it, i.e. every run of the function reaches it.
+    one, -2 for an ``unreachable``); ``unconditional`` when it is outside any block, loop or if
+    and no branch, return or unreachable came before it, i.e. every run of the function
+    reaches it.
     """
     depth = 1
     branched = False
@@ -157,6 +158,8 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                 sink(feature, at)
             if kind == NONE:
                 cur.pos = pos
+                if op == 0x00 and on_call is not None:
+                    on_call(-2, depth == 1 and not branched)
                 if op == 0x0F or op == 0x00:  # return, unreachable
                     branched = True
                 if op == 0x0B:
