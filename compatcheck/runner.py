@@ -44,9 +44,12 @@ def _host_view(problem: Finding, exc: WasmFormatError | None, data: bytes,
     """The same problem in this host's words, behind a missing runtime if there is one."""
     out = list(runtime.check_host(host))
     text = host.message("corrupted") or host.message("load_failed")
-    if exc is not None and exc.kind in ("component", "version") and host.marker_stage == "abi" \
-            and "corrupted" in host.messages:
-        text = _as_core_module(data, host) or text
+    if host.marker_stage == "abi" and "corrupted" in host.messages:
+        # cpp-host's own pre-parser reads the sections first and ignores the version field
+        if exc is not None and exc.kind in ("component", "version"):
+            text = _as_core_module(data, host) or text
+    elif exc is None or exc.kind != "malformed":
+        text = host.message("load_failed")  # the runtime is the first to see it
     detail = f"{problem.message}. " if problem.code != "CC003" else ""
     out.append(replace(problem, message=text or problem.message, host_wording=bool(text),
                        fix=f"{detail}{problem.fix}"))

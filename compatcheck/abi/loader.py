@@ -312,8 +312,9 @@ def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: di
         raise SpecError(f"{path}: {where}: abi.assumed: unknown ABI version {assumed!r}")
     abi_keys = sorted(set(markers.values())) or [assumed]
     marker_stage = abi.get("stage", "abi")
-    if marker_stage not in ("abi", "functions"):
-        raise SpecError(f"{path}: {where}: abi.stage: {marker_stage!r} not abi/functions")
+    if marker_stage not in ("abi", "after-compile", "functions"):
+        raise SpecError(f"{path}: {where}: abi.stage: {marker_stage!r} not abi, after-compile "
+                        "or functions")
     if rule != "none" and not markers:
         raise SpecError(f"{path}: {where}: abi.markers: a host that reads markers must accept one")
     for version in abi_keys:

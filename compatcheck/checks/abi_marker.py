@@ -13,7 +13,7 @@ def check(ctx: CheckContext) -> list:
     markers = ctx.marker_exports
     func_markers = [e for e in markers if e.kind == "func"]
     unverified = host.is_unverified("messages.missing_marker")
-    stage = host.marker_stage
+    stage = {"after-compile": "abi-late"}.get(host.marker_stage, host.marker_stage)
     accepted = ", ".join(host.abi_markers)
     if ctx.abi is None:
         text = host.message("missing_marker")

@@ -6,8 +6,8 @@ from ..record import record
 
 SEVERITIES = ("crash", "error", "warning", "info")
 # Order in which a host meets problems while loading (it stops at the first error).
-STAGES = ("runtime", "parse", "abi", "compile", "link", "functions", "startup", "callbacks",
-          "advice")
+STAGES = ("runtime", "parse", "abi", "compile", "abi-late", "link", "functions", "startup",
+          "callbacks", "advice")
 
 
 @record
