@@ -38,19 +38,20 @@ class Inspection:
         return tuple(e.name for e in self.module.exports
                      if e.name.startswith(ABI_MARKER_PREFIX))
 
-    @property
-    def allocators(self) -> tuple[str, ...]:
+    def _exported(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        """Those of ``wanted`` the module exports as functions, in ``wanted``'s order."""
         if self.module is None:
             return ()
         names = {e.name for e in self.module.exports if e.kind == "func"}
-        return tuple(n for n in ALLOCATOR_EXPORTS if n in names)
+        return tuple(n for n in wanted if n in names)
+
+    @property
+    def allocators(self) -> tuple[str, ...]:
+        return self._exported(ALLOCATOR_EXPORTS)
 
     @property
     def start_functions(self) -> tuple[str, ...]:
-        if self.module is None:
-            return ()
-        names = {e.name for e in self.module.exports if e.kind == "func"}
-        return tuple(n for n in START_EXPORTS if n in names)
+        return self._exported(START_EXPORTS)
 
     def json(self) -> dict:
         out: dict = {"file": self.name, "size": self.size}

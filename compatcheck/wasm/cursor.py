@@ -53,7 +53,8 @@ class Cursor:
             raise WasmFormatError(self.eof_reason, self.pos)
         self.pos += n
 
-    def _unsigned(self, bits: int) -> int:
+    def _leb(self, bits: int) -> tuple[int, int, int]:
+        """Span of one LEB128 of at most ``bits``: (start, index of its last byte, last byte)."""
         data, start, end = self.data, self.pos, self.end
         max_bytes = (bits + 6) // 7
         pos = start
@@ -64,43 +65,32 @@ class Cursor:
             if limit == end and limit - start < max_bytes:
                 raise WasmFormatError(self.eof_reason, end)
             raise WasmFormatError("integer representation too long", start)
-        last = data[pos]
-        n = pos - start  # index of the last byte
-        if n == max_bytes - 1 and last >> (bits - 7 * n):
-            raise WasmFormatError("integer too large", start)
+        return start, pos - start, data[pos]
+
+    def _value(self, start: int, n: int) -> int:
+        data = self.data
         result = 0
         for i in range(n, -1, -1):
             result = (result << 7) | (data[start + i] & 0x7F)
-        self.pos = pos + 1
+        self.pos = start + n + 1
         return result
 
+    def _unsigned(self, bits: int) -> int:
+        start, n, last = self._leb(bits)
+        if n == (bits + 6) // 7 - 1 and last >> (bits - 7 * n):
+            raise WasmFormatError("integer too large", start)
+        return self._value(start, n)
+
     def _signed(self, bits: int) -> int:
-        data, start, end = self.data, self.pos, self.end
-        max_bytes = (bits + 6) // 7
-        pos = start
-        limit = min(end, start + max_bytes)
-        while pos < limit and data[pos] & 0x80:
-            pos += 1
-        if pos >= limit:
-            if limit == end and limit - start < max_bytes:
-                raise WasmFormatError(self.eof_reason, end)
-            raise WasmFormatError("integer representation too long", start)
-        last = data[pos]
-        n = pos - start
-        if n == max_bytes - 1:
+        start, n, last = self._leb(bits)
+        if n == (bits + 6) // 7 - 1:
             # The unused high bits of the last byte must all equal the sign bit.
             used = bits - 7 * n
             rest = last >> (used - 1)
             if rest != 0 and rest != (0x7F >> (used - 1)):
                 raise WasmFormatError("integer too large", start)
-        result = 0
-        for i in range(n, -1, -1):
-            result = (result << 7) | (data[start + i] & 0x7F)
-        shift = 7 * (n + 1)
-        if last & 0x40:
-            result -= 1 << shift
-        self.pos = pos + 1
-        return result
+        result = self._value(start, n)
+        return result - (1 << (7 * (n + 1))) if last & 0x40 else result
 
     def u32(self) -> int:
         # Fast path: a single byte.
