@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from .record import record
 
+from .checks.context import ABI_MARKER_PREFIX
 from .toolchain import ToolchainGuess, detect
 from .wasm import Module, WasmFormatError, read_module
 from .wasm.features import FeatureUse, detect_features, target_features_mismatch
 from .wasm.validate import Validity, validate
 
-ABI_MARKER_PREFIX = "proxy_abi_version_"
 ALLOCATOR_EXPORTS = ("malloc", "proxy_on_memory_allocate", "free", "proxy_on_memory_free")
 START_EXPORTS = ("_initialize", "_start", "main", "__main_void", "__wasm_call_ctors")
 

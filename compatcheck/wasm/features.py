@@ -53,19 +53,24 @@ _NOT_SWITCHABLE = {"sign-extension", "saturating-float-to-int", "mutable-globals
 _EXCEPTIONS = {"exceptions", "exceptions-legacy", "exceptions-exnref"}
 
 
-def detect_features(module: Module) -> dict[str, FeatureUse]:
-    """First use of each proposal; decodes every code body (the full scan)."""
+def _first_uses(module: Module, decode_code: bool) -> dict[str, int]:
+    """Proposal -> offset of its first use, from one read of the module."""
     first: dict[str, int] = {}
 
     def sink(feature: str, offset: int) -> None:
         if feature not in first:
             first[feature] = offset
 
-    read_module(module.data, feature_sink=sink, custom=False)
+    read_module(module.data, feature_sink=sink, decode_code=decode_code, custom=False)
     for e in module.exports:
         if e.kind == "global" and getattr(e.type, "mutable", False):
             sink("mutable-globals", e.offset)
-    return _located(module, first)
+    return first
+
+
+def detect_features(module: Module) -> dict[str, FeatureUse]:
+    """First use of each proposal; decodes every code body (the full scan)."""
+    return _located(module, _first_uses(module, decode_code=True))
 
 
 def detect_relevant_features(module: Module, relevant: frozenset[str]) -> dict[str, FeatureUse]:
@@ -81,13 +86,7 @@ def detect_relevant_features(module: Module, relevant: frozenset[str]) -> dict[s
         return {f: u for f, u in detect_features(module).items() if f in relevant}
     from .validate import SWITCHABLE, refused_proposals
 
-    first: dict[str, int] = {}
-
-    def sink(feature: str, offset: int) -> None:
-        if feature not in first:
-            first[feature] = offset
-
-    read_module(module.data, feature_sink=sink, decode_code=False, custom=False)  # structure
+    first = _first_uses(module, decode_code=False)  # types, imports, globals, segments...
     if _EXCEPTIONS & set(first):
         # exnref is also a reference type to wasmtime: only our scan tells them apart
         return {f: u for f, u in detect_features(module).items() if f in relevant}

@@ -29,7 +29,6 @@ _CONFIG_SWITCHES = {
     "gc": "wasm_gc",
 }
 SWITCHABLE = frozenset(_CONFIG_SWITCHES)
-ALL_PROPOSALS = SWITCHABLE
 # Turning a proposal off must also turn off those that build on it: wasmtime aborts the whole
 # process (a Rust panic) on an inconsistent configuration.
 _DEPENDENTS = {"simd": {"relaxed-simd"}, "reference-types": {"function-references", "gc"},
