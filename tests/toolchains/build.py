@@ -129,6 +129,14 @@ def _zig_env() -> dict:
     return env
 
 
+def _clang_env() -> dict:
+    """clang runs any `wasm-opt` found on PATH after linking at -O1 and above, which re-encodes
+    the module (and an old binaryen fails on newer opcodes): the variants measure clang + lld."""
+    dirs = os.environ.get("PATH", "").split(os.pathsep)
+    kept = [d for d in dirs if d and not os.access(os.path.join(d, "wasm-opt"), os.X_OK)]
+    return dict(os.environ, PATH=os.pathsep.join(kept))
+
+
 def _go_env() -> dict:
     env = dict(os.environ, GOOS="wasip1", GOARCH="wasm", GOTOOLCHAIN="local", GOPROXY="off",
                GOFLAGS="-mod=mod", CGO_ENABLED="0")
@@ -189,7 +197,7 @@ def command(v: Variant, out: Path) -> tuple[list[str], Path | None, dict | None]
     """(argv, cwd, env) that builds variant v into out."""
     if v.kind == "c" and v.toolchain == "clang":
         return (["clang", "--target=wasm32-wasi", "--sysroot=/usr", *v.flags, "-o", str(out),
-                 str(C_FILTER)], None, None)
+                 str(C_FILTER)], None, _clang_env())
     if v.kind == "c" and v.toolchain == "zig":
         return ([sys.executable, "-m", "ziglang", "cc", "--target=wasm32-wasi", *v.flags,
                  "-o", str(out), str(C_FILTER)], None, _zig_env())
