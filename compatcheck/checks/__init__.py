@@ -71,4 +71,12 @@ def check_targets(module: Module, hosts: list[HostSpec], smoke: bool = True) -> 
     features = detect_relevant_features(module, relevant)
     smoke_cache: dict | None = {} if smoke else None
     shared: dict = {}  # call graph analyses, reused by every target
+    if smoke_cache is not None:
+        wanted = {startup.smoke_request(CheckContext(module, h, features, None,
+                                                     shared.setdefault("reach", {}),
+                                                     shared.setdefault("calls", {})))
+                  for h in hosts} - {None}
+        if wanted:
+            from ..smoke import run_startups
+            smoke_cache.update(run_startups(module, sorted(wanted)))
     return [check_module(module, host, features, smoke_cache, shared) for host in hosts]

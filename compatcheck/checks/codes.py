@@ -68,6 +68,8 @@ _CODES = [
              "", "Export _initialize (and main if needed) as WASI reactors do."),
     CodeInfo("CC506", "startup-trap", "error", "A start-up function the host calls always reaches an `unreachable` (a panic or abort in initialisation).",
              "Function: _start failed: Uncaught RuntimeError: unreachable", "Fix the initialiser, or do not export the function."),
+    CodeInfo("CC507", "startup-undecided", "warning", "Static analysis cannot tell whether a start-up function calls an import this host forbids during start-up, and the sandboxed start-up run (smoke mode) could not settle it: it was stopped by a limit (instructions, host calls, memory, size), trapped with stubbed imports, or could not be run.",
+             "", "Run `compatcheck confirm` against a real Envoy, or shorten start-up (move work to proxy_on_vm_start)."),
     CodeInfo("CC601", "memory-too-large", "error", "The initial memory is larger than this host can allocate.",
              "Failed to create new Wasm instance", "Lower the initial memory (linker flag --initial-memory / -Wl,-z,stack-size)."),
     CodeInfo("CC602", "memory-large", "warning", "The initial memory is larger than any size seen to load on this host.",

@@ -47,9 +47,9 @@ class CheckContext:
         """The sandboxed start-up run for this sequence (shared by every target)."""
         if self.smoke_cache is None:
             return None
-        if sequence not in self.smoke_cache:
-            from ..smoke import run_startup
-            self.smoke_cache[sequence] = run_startup(self.module, sequence)
+        if sequence not in self.smoke_cache:  # normally filled for all targets at once
+            from ..smoke import run_startups
+            self.smoke_cache.update(run_startups(self.module, [sequence]))
         return self.smoke_cache[sequence]
 
     @cached_property

@@ -100,23 +100,42 @@ def check(ctx: CheckContext) -> list:
     return out
 
 
+def _restricted_reach(ctx: CheckContext, calls: list[str]):
+    """(imports forbidden at start-up that the calls reach, those reached on every run,
+    whether static analysis leaves it open)."""
+    host, module = ctx.host, ctx.module
+    imported = module.imports_of_kind("func")
+    reach = ctx.reach([ctx.exported_function(n).index for n in calls])
+    bad = [i for i in sorted(reach.imports)
+           if not _allowed(host, imported[i].module, imported[i].name)]
+    certain = [i for i in bad if i in reach.certain]
+    undecided = bool((bad and not certain) or (reach.indirect and not certain))
+    return bad, reach.certain, undecided
+
+
+def smoke_request(ctx: CheckContext) -> tuple[str, ...] | None:
+    """The start-up sequence this target needs a smoke run of, if any (asked before the checks
+    run, so one sandbox compiles the module once for every target)."""
+    calls = startup_calls(ctx)
+    if not calls or ctx.host.startup_allowed is None:
+        return None
+    return tuple(calls) if _restricted_reach(ctx, calls)[2] else None
+
+
 def _restricted_calls(ctx: CheckContext, calls: list[str]) -> list:
     """Imports the start-up functions call although this build forbids them during start-up.
 
     Static reachability first; when it cannot decide (a call that depends on values, or
-    indirect calls), a sandboxed run of the start-up sequence (smoke mode) settles it.
+    indirect calls), a sandboxed run of the start-up sequence (smoke mode) settles it, if the
+    run ends by itself. A run stopped by a limit or a trap settles nothing: the static
+    findings stand, and CC507 says why the question is open.
     """
-    host, module = ctx.host, ctx.module
-    imported = module.imports_of_kind("func")
-    roots = [ctx.exported_function(n).index for n in calls]
-    reach = ctx.reach(roots)
-    bad = [i for i in sorted(reach.imports)
-           if not _allowed(host, imported[i].module, imported[i].name)]
-    certain = [i for i in bad if i in reach.certain]
-    undecided = (bad and not certain) or (reach.indirect and not certain)
+    host = ctx.host
+    imported = ctx.module.imports_of_kind("func")
+    bad, certain, undecided = _restricted_reach(ctx, calls)
     run = ctx.smoke(tuple(calls)) if undecided else None
-    if run is not None and run.outcome != "not-run":
-        for function, qname in run.calls:
+    if run is not None:
+        for function, qname in run.calls:  # calls really made, however the run ended
             mod, _, name = qname.partition(".")
             if not _allowed(host, mod, name):
                 imp = next(i for i in imported if i.qualified_name == qname)
@@ -124,23 +143,40 @@ def _restricted_calls(ctx: CheckContext, calls: list[str]) -> list:
                     "CC502", host.message("restricted_call", function=function), "startup",
                     severity="error", location=f"import {qname}", offset=imp.offset,
                     host_wording=True, unverified=host.is_unverified("messages.restricted_call"),
-                    fix=f"A sandboxed run of {', '.join(calls)} (smoke mode; imports stubbed, "
-                        f"returning 0) called {qname} from {function}, which this build "
-                        "forbids during start-up. " + _restricted_fix(qname))]
-        return []
-    out = []
-    for i in bad:
-        imp = imported[i]
-        sure = i in reach.certain
-        text = host.message("restricted_call", function=calls[0])
-        out.append(finding(
-            "CC502", text if sure else f"{text} (if {imp.qualified_name} is called during "
-            "start-up)", "startup", severity="error" if sure else "warning",
-            location=f"import {imp.qualified_name}", offset=imp.offset, host_wording=sure,
-            unverified=host.is_unverified("messages.restricted_call"),
-            fix=f"{', '.join(calls)} {'calls' if sure else 'can reach'} {imp.qualified_name}, "
-                "which this build forbids during start-up. " + _restricted_fix(imp.qualified_name)))
+                    fix=f"A sandboxed run of {', '.join(calls)} (smoke mode; imports stubbed) "
+                        f"called {qname} from {function}, which this build forbids during "
+                        "start-up. " + _restricted_fix(qname))]
+        if run.decisive:
+            return []
+    out = [_static_restricted(ctx, calls, imported[i], i in certain) for i in bad]
+    if run is not None:
+        out.append(_undecided(run, calls))
     return out
+
+
+def _static_restricted(ctx: CheckContext, calls: list[str], imp, sure: bool):
+    host = ctx.host
+    text = host.message("restricted_call", function=calls[0])
+    return finding(
+        "CC502", text if sure else f"{text} (if {imp.qualified_name} is called during "
+        "start-up)", "startup", severity="error" if sure else "warning",
+        location=f"import {imp.qualified_name}", offset=imp.offset, host_wording=sure,
+        unverified=host.is_unverified("messages.restricted_call"),
+        fix=f"{', '.join(calls)} {'calls' if sure else 'can reach'} {imp.qualified_name}, "
+            "which this build forbids during start-up. " + _restricted_fix(imp.qualified_name))
+
+
+def _undecided(run, calls: list[str]):
+    what = {"stopped": f"smoke run stopped: {run.detail}",
+            "trapped": f"smoke run trapped: {run.detail}",
+            "not-run": f"smoke run not possible: {run.detail}"}[run.outcome]
+    return finding(
+        "CC507", f"Start-up ({', '.join(calls)}) could not be settled: {what}.", "startup",
+        location=f"export {calls[0]}",
+        fix="Static analysis cannot tell whether start-up calls an import this build forbids "
+            "then, and the sandboxed run ended before it could tell. Check with `compatcheck "
+            "confirm` on a real Envoy, or make start-up shorter (move work to "
+            "proxy_on_vm_start).")
 
 
 def _restricted_fix(qname: str) -> str:
