@@ -128,22 +128,34 @@ def inspect(files, fmt, no_validate, max_size, output):
     sys.exit(status)
 
 
-def _run_checks(files, targets, spec_dir, max_size, validate, smoke=True):
-    """Shared by check and matrix: returns (reports, hosts, config, input_errors)."""
+def _ignored_codes(option, config) -> frozenset[str]:
+    from .checks.codes import CODES
+    codes = frozenset(c.strip().upper() for c in option) | config.ignore
+    unknown = sorted(codes - set(CODES))
+    if unknown:
+        _fail_usage(f"--ignore / ignore: unknown finding code(s) {', '.join(unknown)} "
+                    "(`compatcheck explain` lists them)")
+    return codes
+
+
+def _run_checks(files, targets, spec_dir, max_size, validate, smoke=True, ignore=(),
+                fail_on=None):
+    """Shared by check and matrix: one CheckRun, already filtered (--ignore)."""
     from .inputs import load
+    from .results import CheckRun, InputProblem
     from .runner import check_bytes
 
     config = _config()
+    ignored = _ignored_codes(ignore, config)
     spec_dirs = _spec_dirs(spec_dir, config)
     specs = _specs(spec_dirs)
     selectors = tuple(targets or config.targets or ("current",))
     hosts = _targets(specs, list(selectors))
-    items, input_errors = [], 0
+    items, problems = [], []
     for item in load(list(files), max_size or config.max_size or DEFAULT_MAX_SIZE,
                      recurse_dirs=True):
         if item.error is not None:
-            click.echo(f"{item.name}: error: {item.error}", err=True)
-            input_errors += 1
+            problems.append(InputProblem(item.name, str(item.error)))
         else:
             items.append(item)
     workers = min(os.cpu_count() or 1, len(items))
@@ -152,10 +164,34 @@ def _run_checks(files, targets, spec_dir, max_size, validate, smoke=True):
         with ProcessPoolExecutor(workers) as pool:
             jobs = [pool.submit(_check_one, i.name, i.data, tuple(spec_dirs), selectors,
                                 validate, smoke) for i in items]
-            reports = [j.result() for j in jobs]
+            outcomes = [_settle(i.name, j.result) for i, j in zip(items, jobs)]
     else:
-        reports = [check_bytes(i.name, i.data, hosts, validate, smoke) for i in items]
-    return reports, hosts, config, input_errors
+        outcomes = [_settle(i.name, lambda i=i: check_bytes(i.name, i.data, hosts, validate,
+                                                             smoke)) for i in items]
+    reports = [o for o in outcomes if not isinstance(o, InputProblem)]
+    problems += [o for o in outcomes if isinstance(o, InputProblem)]
+    run = CheckRun(tuple(reports), tuple(problems), tuple(hosts),
+                   fail_on or config.fail_on)
+    return run.without(ignored)
+
+
+def _settle(name, get):
+    """A report, or for a bug of ours on this one file an internal problem: the batch goes on."""
+    from .results import InputProblem
+    try:
+        return get()
+    except Exception as exc:  # noqa: BLE001 (reported, exit 3)
+        if os.environ.get("COMPATCHECK_DEBUG"):
+            raise
+        return InputProblem(name, f"internal error: {type(exc).__name__}: {exc} (set "
+                                  "COMPATCHECK_DEBUG=1 for the traceback, and please report it)",
+                            internal=True)
+
+
+def _report_problems(run) -> None:
+    """Unreadable inputs also go to stderr, one line each, whatever the format."""
+    for p in run.problems:
+        click.echo(f"{p.name}: error: {p.reason}", err=True)
 
 
 # Below this much input, starting worker processes costs more than it saves.
@@ -174,6 +210,16 @@ def _check_one(name, data, spec_dirs, selectors, validate, smoke):
     return replace(report, module=None)  # the renderers need no module; keep the pipe light
 
 
+def _colour(color, output) -> bool:
+    if color is not None:
+        return color
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return output is None and sys.stdout.isatty()
+
+
 @main.command(epilog=exitcodes.HELP)
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("-t", "--target", "targets", multiple=True, help=TARGET_HELP)
@@ -186,48 +232,31 @@ def _check_one(name, data, spec_dirs, selectors, validate, smoke):
 @click.option("--spec-dir", multiple=True, type=click.Path(file_okay=False),
               help="Extra spec directory (in-house builds), same schema as abi_specs/.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
-@click.option("--color/--no-color", default=None, help="Colour (default: on a terminal).")
+@click.option("--color/--no-color", default=None,
+              help="Colour (default: on a terminal; NO_COLOR and FORCE_COLOR are honoured).")
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help=MAX_SIZE_HELP)
 @click.option("--validate/--no-validate", default=False, show_default=True,
               help="Also type-check every code body with wasmtime's validator. Without it, "
                    "compatcheck's own decoder still reads every section and every instruction.")
 @click.option("--smoke/--no-smoke", default=True, show_default=True,
               help="When static analysis cannot tell what the start-up functions call, run "
-                   "them in a sandbox (wasmtime, imports stubbed, fuel and time limits).")
+                   "them in a sandbox (wasmtime, imports stubbed, counted instruction, call and "
+                   "memory budgets).")
 def check(files, targets, fmt, output, fail_on, ignore, spec_dir, verbose, color, max_size,
           validate, smoke):
     """Check modules (files or directories of .wasm) against host builds."""
-    reports, hosts, config, input_errors = _run_checks(files, targets, spec_dir, max_size,
-                                                       validate, smoke)
-    ignored = frozenset(c.upper() for c in ignore) | config.ignore
-    fail_on = fail_on or config.fail_on
-    if fmt == "text":
-        from .report.check_text import render_check
-        colour = color if color is not None else (output is None and sys.stdout.isatty())
-        text = render_check(reports, hosts, colour, verbose, ignored)
-    else:
-        from .report import machine
-        renderer = {"json": machine.render_json, "sarif": machine.render_sarif,
-                    "junit": machine.render_junit, "github": machine.render_github}[fmt]
-        text = renderer(reports, hosts, ignored)
-    if reports or fmt != "text":
+    from .report import CHECK_RENDERERS, RenderOptions
+
+    run = _run_checks(files, targets, spec_dir, max_size, validate, smoke, ignore, fail_on)
+    _report_problems(run)
+    text = CHECK_RENDERERS[fmt](run, RenderOptions(_colour(color, output), verbose))
+    if run.reports or fmt != "text":
         _emit(text, output)
-    sys.exit(_status(reports, fail_on, ignored, input_errors))
-
-
-def _status(reports, fail_on, ignored, input_errors) -> int:
-    if input_errors:
-        return exitcodes.USAGE
-    bad = {"error", "crash"} | ({"warning"} if fail_on == "warning" else set())
-    for rep in reports:
-        for result in rep.results:
-            if any(f.severity in bad and f.code not in ignored for f in result.findings):
-                return exitcodes.FAILURE
-    return exitcodes.OK
+    sys.exit(run.exit_code)
 
 
 @main.command(epilog=exitcodes.HELP)
-@click.argument("file", type=click.Path(allow_dash=True))
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("-t", "--target", "targets", multiple=True,
               help="As for check; default: all builds.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -238,21 +267,15 @@ def _status(reports, fail_on, ignored, input_errors) -> int:
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help=MAX_SIZE_HELP)
 @click.option("--validate/--no-validate", default=False, show_default=True,
               help="Also type-check code bodies with wasmtime.")
-def matrix(file, targets, fmt, output, spec_dir, color, max_size, validate):
-    """One row per host build: verdict and first reason (before an upgrade)."""
-    reports, hosts, config, input_errors = _run_checks([file], targets or ("all",), spec_dir,
-                                                       max_size, validate)
-    if not reports:
-        sys.exit(exitcodes.USAGE)
-    if fmt == "json":
-        from .report.machine import render_json
-        text = render_json(reports, hosts, config.ignore)
-    else:
-        from .report.check_text import render_matrix
-        colour = color if color is not None else (output is None and sys.stdout.isatty())
-        text = render_matrix(reports[0], colour)
-    _emit(text, output)
-    sys.exit(_status(reports, config.fail_on, config.ignore, input_errors))
+def matrix(files, targets, fmt, output, spec_dir, color, max_size, validate):
+    """One row per host build and module: verdict and first reason (before an upgrade)."""
+    from .report import MATRIX_RENDERERS, RenderOptions
+
+    run = _run_checks(files, targets or ("all",), spec_dir, max_size, validate)
+    _report_problems(run)
+    if run.reports or fmt != "text":
+        _emit(MATRIX_RENDERERS[fmt](run, RenderOptions(_colour(color, output))), output)
+    sys.exit(run.exit_code)
 
 
 @main.command(epilog=exitcodes.HELP)

@@ -29,7 +29,7 @@ def display_name(path: str) -> str:
 
 def read_file(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     if path == "-":
-        data = sys.stdin.buffer.read(max_bytes + 1)
+        data = _read_capped(sys.stdin.buffer, max_bytes)
         if len(data) > max_bytes:
             raise InputError(f"standard input is larger than the {max_bytes}-byte limit "
                              "(raise it with --max-size)")
@@ -51,7 +51,7 @@ def read_file(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
                          "(raise it with --max-size)")
     try:
         with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+            data = _read_capped(fh, max_bytes)
     except PermissionError:
         raise InputError("permission denied") from None
     except OSError as exc:
@@ -61,13 +61,25 @@ def read_file(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     return data
 
 
+def _read_capped(stream, max_bytes: int) -> bytes:
+    """At most max_bytes + 1 bytes, in chunks: a cap larger than memory allocates nothing."""
+    chunks, total = [], 0
+    while total <= max_bytes:
+        chunk = stream.read(min(1 << 22, max_bytes + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 def expand(paths: list[str], recurse_dirs: bool) -> Iterator[str]:
     """Directories expand to the ``*.wasm`` files below them when ``recurse_dirs``."""
     for path in paths:
         if recurse_dirs and path != "-" and os.path.isdir(path):
+            # every *.wasm entry, also dangling links and FIFOs: read_file reports those
             found = sorted(os.path.join(root, f) for root, _dirs, files in os.walk(path)
-                           for f in files if f.endswith(".wasm")
-                           and os.path.isfile(os.path.join(root, f)))
+                           for f in files if f.endswith(".wasm"))
             if not found:
                 yield path  # reported as "no .wasm files" below
             yield from found

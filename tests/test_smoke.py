@@ -1,7 +1,6 @@
 """Smoke mode: a start-up run that records import calls, can neither hang nor blow up, and
 never turns "undecided" into "loads"."""
 
-import os
 import resource
 import subprocess
 import sys

@@ -16,6 +16,8 @@ class CodeInfo:
 
 
 _CODES = [
+    CodeInfo("CC000", "unreadable-input", "error", "A path given to compatcheck gave no module: missing, a directory without .wasm files, not a regular file, unreadable, or over the size cap (exit 2).",
+             "", "Check the path; raise the cap with --max-size if the file is really that large."),
     CodeInfo("CC001", "not-wasm", "error", "The file is not a WebAssembly binary at all.",
              "Failed to parse corrupted Wasm module", "Build the filter to a .wasm binary; a .wat text file must be assembled first (wat2wasm)."),
     CodeInfo("CC002", "malformed", "error", "The binary breaks the WebAssembly binary format (truncated, bad section, bad LEB128 ...).",

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 
 from ..abi import HostSpec
 from ..checks.finding import SEVERITIES, Finding
 from ..runner import ModuleReport
+
+
+class RenderOptions:
+    """What a renderer may be told besides the results."""
+
+    def __init__(self, colour: bool = False, verbose: bool = False):
+        self.colour = colour
+        self.verbose = verbose
 
 
 class FindingGroup:
@@ -16,14 +26,24 @@ class FindingGroup:
         self.hosts = hosts
 
 
-def group_findings(report: ModuleReport, min_severity: str = "warning",
-                   ignore: frozenset[str] = frozenset()) -> list[FindingGroup]:
+# C0/C1 controls, line and paragraph separators, bidi overrides: a module's import and export
+# names reach the report, and must not forge lines, colours or the order of characters.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text safe for a terminal, a log line or XML: control characters become escapes."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                            else f"\\u{ord(m.group()):04x}", text)
+
+
+def group_findings(report: ModuleReport, min_severity: str = "warning") -> list[FindingGroup]:
     """One entry per distinct finding, with every build it applies to."""
     limit = SEVERITIES.index(min_severity)
     groups: dict[tuple, FindingGroup] = {}
     for result in report.results:
         for f in result.findings:
-            if SEVERITIES.index(f.severity) > limit or f.code in ignore:
+            if SEVERITIES.index(f.severity) > limit:
                 continue
             key = (f.code, f.severity, f.message, f.location, f.fix)
             if key not in groups:
