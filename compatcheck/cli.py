@@ -16,10 +16,16 @@ DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 class _Group(click.Group):
     def main(self, *args, **kwargs):  # one-line errors, never a traceback
         try:
-            return super().main(*args, **kwargs)
-        except KeyboardInterrupt:
+            # not standalone: click would turn Ctrl-C into exit 1, which means "fails" here
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (KeyboardInterrupt, click.exceptions.Abort, EOFError):
             click.echo("compatcheck: interrupted", err=True)
-            sys.exit(130)
+            sys.exit(exitcodes.INTERRUPTED)
         except Exception as exc:  # a bug of ours: one line, traceback only on request
             if os.environ.get("COMPATCHECK_DEBUG"):
                 raise
@@ -342,16 +348,17 @@ def explain(code):
 @click.option("--spec-dir", multiple=True, type=click.Path(file_okay=False))
 def confirm(file, envoy_path, target, plugin_config, runtime, timeout, fmt, spec_dir):
     """Run a real Envoy (validate mode) on FILE and compare with the prediction."""
-    from .envoy import envoy_version, run_validate
+    from .envoy import EnvoyError, identify, run_validate
     from .envoy.confirm import Comparison, build_for_binary
     from .inputs import InputError, read_file
     from .runner import check_bytes
 
     config = _config()
     specs = _specs(_spec_dirs(spec_dir, config))
-    version = envoy_version(envoy_path)
-    if version is None:
-        _fail_usage(f"{envoy_path}: `--version` gave no Envoy version; is it an Envoy binary?")
+    try:
+        version = identify(envoy_path, timeout)
+    except EnvoyError as exc:
+        _fail_usage(f"{envoy_path}: {exc}")
     if target:
         host = _targets(specs, [target])[0]
     else:
@@ -365,8 +372,8 @@ def confirm(file, envoy_path, target, plugin_config, runtime, timeout, fmt, spec
         _fail_usage(f"{file}: {exc}")
     report = check_bytes(file, data, [host])
     outcome = run_validate(envoy_path, file, runtime, plugin_config, timeout)
-    if outcome.status == "error":
-        _fail_usage(outcome.messages[0])
+    if outcome.status in ("error", "timeout"):
+        _fail_usage(f"{envoy_path}: {outcome.detail}")
     cmp = Comparison(report.results[0], outcome)
     if fmt == "json":
         click.echo(json.dumps({"file": file, "envoy": version, **cmp.json()}, indent=2))

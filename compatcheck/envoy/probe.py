@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
@@ -18,7 +19,9 @@ import wasmtime
 
 from ..abi import get_specs
 from ..wasm import FuncType
-from .validate import EnvoyOutcome, envoy_version, run_validate
+from . import validate
+from .process import sigterm_raises, stop_all
+from .validate import EnvoyError, EnvoyOutcome, identify, run_validate
 
 RUNTIMES = ("v8", "wamr", "wasmtime", "wavm", "wasmedge", "null")
 MARKERS = {"proxy_abi_version_0_1_0": "0.1.0", "proxy_abi_version_0_2_0": "0.2.0",
@@ -76,36 +79,82 @@ class Module:
 
 
 class Prober:
-    def __init__(self, envoy: str, jobs: int = 2, log: Callable[[str], None] | None = None):
+    def __init__(self, envoy: str, jobs: int = 2, log: Callable[[str], None] | None = None,
+                 timeout: float = 60.0):
         self.envoy = envoy
         self.jobs = jobs
         self.runs = 0
+        self.timeout = timeout
         self.log = log or (lambda _msg: None)
         self._tmp = tempfile.TemporaryDirectory(prefix="compatcheck-probe-")
         self._n = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()  # set on the first failure: no further Envoy starts
+        self._failure: EnvoyError | None = None
         self.runtime = "envoy.wasm.runtime.v8"
 
     def close(self) -> None:
         self._tmp.cleanup()
 
-    def run_bytes(self, data: bytes, runtime: str | None = None) -> EnvoyOutcome:
-        self._n += 1
-        path = os.path.join(self._tmp.name, f"p{self._n}.wasm")
+    def outcome(self, data: bytes, runtime: str | None = None,
+                timeout: float | None = None) -> EnvoyOutcome:
+        """One validate run of `data`, whatever its outcome."""
+        with self._lock:
+            self._n += 1
+            self.runs += 1
+            path = os.path.join(self._tmp.name, f"p{self._n}.wasm")
         with open(path, "wb") as fh:
             fh.write(data)
-        self.runs += 1
         try:
-            return run_validate(self.envoy, path, runtime or self.runtime, timeout=60)
+            return run_validate(self.envoy, path, runtime or self.runtime,
+                                timeout=timeout or self.timeout, stop=self._stop)
         finally:
             os.unlink(path)
+
+    def run_bytes(self, data: bytes, runtime: str | None = None) -> EnvoyOutcome:
+        """An outcome that decides something; a timeout or an unrunnable binary ends the probe."""
+        out = self.outcome(data, runtime)
+        if self._stop.is_set():
+            raise self._failure or EnvoyError("stopped")
+        if out.status in ("timeout", "error"):
+            self.fail(EnvoyError(out.detail + ("; nothing measured" if out.status == "timeout" else "")))
+        return out
+
+    def fail(self, exc: EnvoyError) -> None:
+        """Keep the first failure and stop the runs of other threads at once."""
+        with self._lock:
+            self._failure = self._failure or exc
+        stop_all(self._stop)
+        raise self._failure
 
     def run(self, module: Module | str, runtime: str | None = None) -> EnvoyOutcome:
         text = module.wat() if isinstance(module, Module) else module
         return self.run_bytes(bytes(wasmtime.wat2wasm(text)), runtime)
 
+    def first(self, module: Module, runtime: str) -> EnvoyOutcome:
+        """A module that loads on every build must get an Envoy outcome in bounded time."""
+        limit = min(self.timeout, validate.ANSWER_TIMEOUT)
+        out = self.outcome(bytes(wasmtime.wat2wasm(module.wat())), runtime, limit)
+        if out.status == "timeout":
+            self.fail(EnvoyError("not an Envoy that answers: a validate run of a module that loads "
+                                 f"gave no answer in {limit:g} s"))
+        if out.status == "error":
+            self.fail(EnvoyError(out.detail))
+        return out
+
     def many(self, modules: list) -> list[EnvoyOutcome]:
-        with ThreadPoolExecutor(self.jobs) as pool:
+        pool = ThreadPoolExecutor(self.jobs)
+        try:
             return list(pool.map(self.run, modules))
+        except BaseException as exc:
+            # a failed run, KeyboardInterrupt or SIGTERM: start nothing more, end the others' runs
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_all(self._stop)
+            if isinstance(exc, EnvoyError) and self._failure is not None:
+                raise self._failure from None  # the cause, not a run it stopped
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def linking(self, make: Callable[[list], Module], items: list) -> dict:
         """Which items link: bisect on failure (the host names only the first bad import)."""
@@ -156,15 +205,19 @@ def _template(text: str, value: str, key: str) -> str:
 
 
 def probe(envoy: str, name: str | None = None, jobs: int = 2,
-          log: Callable[[str], None] | None = None) -> dict:
-    """Measure the binary; returns the facts as plain data (see write_spec)."""
+          log: Callable[[str], None] | None = None, timeout: float = 60.0) -> dict:
+    """Measure the binary; returns the facts as plain data (see write_spec).
+
+    EnvoyError (a RuntimeError) when the binary is not an Envoy that answers or a run times out.
+    """
     log = log or (lambda _m: None)
-    version = envoy_version(envoy) or "unknown"
-    p = Prober(envoy, jobs, log)
-    try:
-        return _probe(p, version, name, log)
-    finally:
-        p.close()
+    with sigterm_raises():
+        version = identify(envoy, timeout)  # fails early unless an Envoy answers --version
+        p = Prober(envoy, jobs, log, timeout)
+        try:
+            return _probe(p, version, name, log)
+        finally:
+            p.close()
 
 
 def _probe(p: Prober, version: str, name: str | None, log) -> dict:
@@ -173,9 +226,10 @@ def _probe(p: Prober, version: str, name: str | None, log) -> dict:
     facts: dict = {"version_string": version, "messages": {}}
     msgs = facts["messages"]
 
-    # 1. runtimes compiled in
+    # 1. runtimes compiled in (V8 first: it decides whether this is an Envoy that answers)
     base = Module()
-    outs = {rt: p.run(base, f"envoy.wasm.runtime.{rt}") for rt in RUNTIMES}
+    outs = {"v8": p.first(base, "envoy.wasm.runtime.v8")}
+    outs.update({rt: p.run(base, f"envoy.wasm.runtime.{rt}") for rt in RUNTIMES if rt != "v8"})
     compiled = [rt for rt, o in outs.items() if not any(NO_RUNTIME in m for m in o.messages)]
     facts["runtimes_compiled"] = compiled
     log(f"runtimes compiled in: {', '.join(compiled) or 'none'}")
@@ -189,7 +243,9 @@ def _probe(p: Prober, version: str, name: str | None, log) -> dict:
     p.runtime = f"envoy.wasm.runtime.{engine}"
     facts["runtime"] = engine
     if outs[engine].status != "loaded":
-        raise RuntimeError(f"the base probe module does not load: {outs[engine].first_error}")
+        o = outs[engine]
+        raise EnvoyError(f"the base probe module does not load on {engine}: "
+                         f"{o.first_error or o.signal_name or f'exit {o.exit_code}, no Wasm message'}")
 
     # 2. ABI markers, first-export rule, marker message
     marker_out = dict(zip(MARKERS, p.many([Module(marker=m) for m in MARKERS])))

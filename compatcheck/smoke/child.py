@@ -35,6 +35,7 @@ def _engine(wasmtime):
     config.memory_reservation = 0  # reserve what is used, so RLIMIT_AS measures real memory
     config.memory_guard_size = 1 << 16
     config.memory_reservation_for_growth = 1 << 20
+    config.memory_init_cow = False  # copy-on-write images are memfd files; the child writes none
     config.shared_memory = True
     for attr in ("wasm_threads", "wasm_tail_call", "wasm_reference_types", "wasm_simd",
                  "wasm_bulk_memory", "wasm_multi_value", "wasm_multi_memory", "wasm_memory64",
