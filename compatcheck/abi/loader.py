@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import copyreg
 import os
-import pickle
 import re
-import sys
-import zlib
 from ..record import record
 from functools import lru_cache
 from pathlib import Path
@@ -19,24 +15,35 @@ from packaging.version import InvalidVersion, Version
 from ..wasm import FuncType
 from .model import WASI_MODULES, HostSpec, Runtime, Source
 
-
 ABI_VERSIONS = ("0.1.0", "0.2.0", "0.2.1")
 FEATURES = frozenset({
     "sign-extension", "saturating-float-to-int", "bulk-memory", "multi-value",
     "reference-types", "simd", "relaxed-simd", "threads", "exceptions", "exceptions-legacy",
     "exceptions-exnref", "tail-call", "extended-const", "function-references", "gc",
-    "multi-memory", "memory64", "mutable-globals",
+    "multi-memory", "memory64", "mutable-globals", "ref-null-heap-type",
 })
 STATUSES = ("verified", "inferred", "probed", "unverified")
 STARTUP_SEQUENCES = ("start-or-ctors", "initialize-or-start-or-ctors", "initialize-main-or-start",
                      "initialize-main-mainvoid-or-start")
 MARKER_RULES = ("first-function-export", "require-any", "none")
 SOURCE_RE = re.compile(r"^(?:[\w.-]+/[\w.-]+@[0-9a-f]{40}:\S.*|probed from \S.*|unverified: \S.*)$")
-MESSAGE_KEYS = frozenset({
-    "missing_import", "import_type_mismatch", "bad_signature", "missing_marker",
-    "missing_allocator", "restricted_call", "trap", "load_failed", "instantiate_failed",
-    "vm_start_failed", "configure_failed", "wrapper", "no_runtime", "corrupted",
-})
+# The host's own texts, and the placeholders each may use (what callers of HostSpec.message pass).
+MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "missing_import": ("import",),
+    "import_type_mismatch": ("import", "want", "have"),
+    "bad_signature": ("name", "want", "have"),
+    "trap": ("function", "trap"),
+    "restricted_call": ("function",),
+    **{k: () for k in ("missing_marker", "missing_allocator", "load_failed", "instantiate_failed",
+                       "vm_start_failed", "configure_failed", "wrapper", "no_runtime",
+                       "corrupted")},
+}
+MESSAGE_KEYS = frozenset(MESSAGE_FIELDS)
+# module shapes that take the process down (checks/capi.py, checks/startup.py)
+CRASH_KINDS = ("tag-import", "tag-export", "capi-v128", "capi-gc-ref", "capi-exnref",
+               "start-section-host-call")
+V8_VERSION_RE = re.compile(r"^\d{1,9}(\.\d{1,9})+$")
+
 
 
 class SpecError(Exception):
@@ -66,13 +73,83 @@ class SpecSet:
         return None
 
 
-def _read(path: Path) -> dict:
-    from ..tomlfile import TomlError, read_toml
+# --- the files: found, read (regular files of bounded size only), parsed ---------------
+
+File = tuple[Path, str, bytes]  # path, "<spec dir index>/<path in that directory>", content
+ROLES = ("hostcalls", "callbacks", "abi_versions", "runtimes", "profiles", "builds")
+
+
+def _check_dirs(extra_dirs: Iterable) -> list[Path]:
+    dirs = [default_spec_dir()] + [Path(d) for d in extra_dirs]
+    for d in dirs:
+        try:
+            if not d.is_dir():
+                raise SpecError(f"{d}: spec directory not found" if not d.exists()
+                                else f"{d}: not a directory")
+        except (OSError, ValueError) as exc:  # permission, a NUL byte
+            raise SpecError(f"{d}: spec directory cannot be read: {exc}") from None
+    return dirs
+
+
+def _listing(d: Path, sub: str) -> list[Path]:
+    folder = d / sub
+    if not os.path.lexists(folder):
+        return []
     try:
-        return read_toml(path)
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".toml"))
+    except OSError as exc:
+        raise SpecError(f"{folder}: cannot list: {exc.strerror or exc}") from None
+    return [folder / n for n in names]
+
+
+def _read_file(index: int, d: Path, path: Path) -> File:
+    from ..tomlfile import TomlError, read_bytes
+    try:
+        return path, f"{index}/{path.relative_to(d).as_posix()}", read_bytes(path)
     except TomlError as exc:
         raise SpecError(str(exc)) from None
 
+
+def _gather(dirs: list[Path]) -> dict[str, list[File]]:
+    """Every file the loader reads, read once (what is hashed is what is parsed)."""
+    base = dirs[0]
+    found: dict[str, list[tuple[int, Path]]] = {
+        "hostcalls": [(0, base / "hostcalls.toml")],
+        "callbacks": [(0, base / "callbacks.toml")],
+        "abi_versions": [(0, base / "abi_versions.toml")],
+        # runtimes.toml is optional in a user directory
+        "runtimes": [(i, d / "runtimes.toml") for i, d in enumerate(dirs)
+                     if i == 0 or os.path.lexists(d / "runtimes.toml")],
+        "profiles": [(i, p) for i, d in enumerate(dirs) for p in _listing(d, "profiles")],
+        "builds": [(i, p) for i, d in enumerate(dirs) for p in _listing(d, "builds")],
+    }
+    return {role: [_read_file(i, dirs[i], p) for i, p in items] for role, items in found.items()}
+
+
+def _fingerprint(files: dict[str, list[File]]) -> str:
+    """The cache key: the content of every spec file and of the code that builds specs."""
+    from .cache import code_fingerprint, new_hash
+    h = new_hash()
+    h.update(code_fingerprint())
+    for role in ROLES:
+        for _path, name, data in files[role]:
+            h.update(f"{role}\0{name}\0{len(data)}\0".encode() + data)
+    return h.hexdigest()
+
+
+def _parse(file: File, shape: str) -> dict:
+    """The file as TOML, with the types of its values checked against ``schema.<shape>``."""
+    from ..tomlfile import TomlError, parse_toml
+    from . import schema  # on a cache miss only (its import costs ~1 ms)
+    try:
+        data = parse_toml(file[0], file[2])
+    except TomlError as exc:
+        raise SpecError(str(exc)) from None
+    getattr(schema, shape).check(file[0], "", data)
+    return data
+
+
+# --- small checks ----------------------------------------------------------------------
 
 def _sig(path: Path, key: str, text: Any) -> FuncType:
     if not isinstance(text, str):
@@ -87,29 +164,14 @@ def _sig(path: Path, key: str, text: Any) -> FuncType:
     return ft
 
 
-def _expect(path: Path, key: str, value: Any, kind: type | tuple, what: str) -> Any:
-    if not isinstance(value, kind):
-        raise SpecError(f"{path}: {key}: expected {what}, got {type(value).__name__}")
+def _one_of(path: Path, key: str, value: Any, allowed: tuple) -> Any:
+    if value not in allowed:
+        raise SpecError(f"{path}: {key}: {value!r} not one of {allowed}")
     return value
 
 
-def _str_list(path: Path, key: str, value: Any) -> list[str]:
-    _expect(path, key, value, list, "a list of strings")
-    for v in value:
-        _expect(path, key, v, str, "a list of strings")
-    return value
-
-
-def _check_keys(path: Path, where: str, table: dict, allowed: Iterable[str]) -> None:
-    allowed = set(allowed)
-    for k in table:
-        base = k[:-4] if k.endswith("_add") else k[:-7] if k.endswith("_remove") else k
-        if k not in allowed and base not in allowed:
-            raise SpecError(f"{path}: {where}{k}: unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
-def _sources(path: Path, key: str, refs: Any, status: str) -> tuple[Source, ...]:
-    refs = _str_list(path, key, [] if refs is None else refs)
+def _sources(path: Path, key: str, refs: list[str] | None, status: str) -> tuple[Source, ...]:
+    refs = refs or []
     if not refs:
         raise SpecError(f"{path}: {key}: every build and profile must name at least one source")
     for r in refs:
@@ -120,25 +182,14 @@ def _sources(path: Path, key: str, refs: Any, status: str) -> tuple[Source, ...]
                         "unverified" if r.startswith("unverified:") else status) for r in refs)
 
 
-# --- profiles ------------------------------------------------------------------------
+def _crashes(path: Path, key: str, kinds: Iterable[str]) -> frozenset[str]:
+    kinds = frozenset(kinds)
+    if kinds - set(CRASH_KINDS):
+        raise SpecError(f"{path}: {key}: unknown kinds {sorted(kinds - set(CRASH_KINDS))}")
+    return kinds
 
-PROFILE_KEYS = {"id", "extends", "summary", "sources", "status", "unverified", "notes", "abi",
-                "host_functions", "wasi", "env_shims", "imports", "allocator", "startup",
-                "callbacks", "messages", "crashes", "memory"}
-SECTION_KEYS = {
-    "abi": {"markers", "rule", "assumed", "stage"},
-    "host_functions": {"common", "signatures", *ABI_VERSIONS},
-    "wasi": {"modules", "functions"},
-    "env_shims": {"functions"},
-    "imports": {"memory", "table", "global", "tag"},
-    "allocator": {"any_of", "all_of", "type"},
-    "startup": {"sequence", "allowed"},
-    "callbacks": {"checked", "table", "overrides", "absent"},
-    "messages": MESSAGE_KEYS,
-    "memory": {"largest_loaded_pages", "smallest_refused_pages"},
-}
-CRASH_KINDS = ("tag-import", "start-section-host-call")
 
+# --- profiles --------------------------------------------------------------------------
 
 def _merge(parent: dict, child: dict) -> dict:
     out = dict(parent)
@@ -156,107 +207,133 @@ def _merge(parent: dict, child: dict) -> dict:
     return out
 
 
-def _load_profiles(spec_dirs: list[Path]) -> dict[str, tuple[Path, dict]]:
+def _load_profiles(files: list[File]) -> dict[str, tuple[Path, dict]]:
     raw: dict[str, tuple[Path, dict]] = {}
-    paths = [p for d in spec_dirs for p in sorted((d / "profiles").glob("*.toml"))]
-    for path in paths:
-        data = _read(path)
-        _check_keys(path, "", data, PROFILE_KEYS)
-        for section, allowed in SECTION_KEYS.items():
-            if section in data:
-                _expect(path, section, data[section], dict, "a table")
-                _check_keys(path, section + ".", data[section], allowed)
-        pid = _expect(path, "id", data.get("id"), str, "a profile id")
+    for file in files:
+        path, data = file[0], _parse(file, "PROFILE")
+        pid = data.get("id")
+        if pid is None:
+            raise SpecError(f"{path}: id: required (the file name, {path.stem!r})")
         if pid != path.stem:
             raise SpecError(f"{path}: id: {pid!r} must equal the file name {path.stem!r}")
         if pid in raw:
             raise SpecError(f"{path}: id: duplicate profile {pid!r}")
         raw[pid] = (path, data)
     resolved: dict[str, tuple[Path, dict]] = {}
-
-    def resolve(pid: str, chain: tuple[str, ...]) -> dict:
-        if pid in resolved:
-            return resolved[pid][1]
-        if pid in chain:
-            raise SpecError(f"{raw[pid][0]}: extends: inheritance cycle {' -> '.join(chain + (pid,))}")
-        path, data = raw[pid]
-        parent_id = data.get("extends")
-        if parent_id is None:
-            merged = data
-        else:
-            if parent_id not in raw:
-                raise SpecError(f"{path}: extends: unknown profile {parent_id!r}")
-            parent = resolve(parent_id, chain + (pid,))
-            inherited = {k: v for k, v in parent.items()
-                         if k not in ("id", "extends", "sources", "status", "summary", "notes")}
-            child = dict(data)
-            if "unverified" in child:  # a child's list adds to what it inherits
-                child["unverified_add"] = child.pop("unverified") + child.get("unverified_add", [])
-            merged = _merge(inherited, child)
-        resolved[pid] = (path, merged)
-        return merged
-
     for pid in raw:
-        resolve(pid, ())
+        _resolve(pid, (), raw, resolved)
+    for path, data in resolved.values():
+        data["_sources"] = _sources(path, "sources", data.get("sources"),
+                                    _one_of(path, "status", data.get("status", "verified"),
+                                            STATUSES))
     return resolved
 
 
-# --- runtimes -----------------------------------------------------------------------
+def _resolve(pid: str, chain: tuple[str, ...], raw: dict, resolved: dict) -> dict:
+    if pid in resolved:
+        return resolved[pid][1]
+    if pid in chain:
+        raise SpecError(f"{raw[pid][0]}: extends: inheritance cycle {' -> '.join(chain + (pid,))}")
+    path, data = raw[pid]
+    parent_id = data.get("extends")
+    if parent_id is None:
+        merged = dict(data)
+    else:
+        if parent_id not in raw:
+            raise SpecError(f"{path}: extends: unknown profile {parent_id!r}")
+        parent = _resolve(parent_id, chain + (pid,), raw, resolved)
+        inherited = {k: v for k, v in parent.items()
+                     if k not in ("id", "extends", "sources", "status", "summary", "notes",
+                                  "_sources")}
+        child = dict(data)
+        if "unverified" in child:  # a child's list adds to what it inherits
+            child["unverified_add"] = child.pop("unverified") + child.get("unverified_add", [])
+        merged = _merge(inherited, child)
+    resolved[pid] = (path, merged)
+    return merged
+
+
+# --- runtimes --------------------------------------------------------------------------
 
 def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split("."))
 
 
-def _load_runtimes(spec_dirs: list[Path]) -> dict[str, Runtime]:
+def _load_runtimes(files: list[File]) -> dict[str, Runtime]:
     out: dict[str, Runtime] = {}
     shipped: dict = {}
-    for spec_dir in spec_dirs:
-        path = spec_dir / "runtimes.toml"
-        if path.exists() or spec_dir == spec_dirs[0]:
-            _load_runtime_file(path, shipped, out)
+    for file in files:
+        path, data = file[0], _parse(file, "RUNTIMES_FILE")
+        for feature, since in data.get("v8_shipped", {}).items():
+            if feature not in FEATURES:
+                raise SpecError(f"{path}: v8_shipped.{feature}: unknown proposal")
+            if not V8_VERSION_RE.match(since):
+                raise SpecError(f"{path}: v8_shipped.{feature}: {since!r} is not a V8 version")
+            shipped[feature] = since
+        for i, entry in enumerate(data.get("runtime", [])):
+            runtime = _runtime(path, f"runtime[{i}]", entry, shipped)
+            if runtime.id in out:
+                raise SpecError(f"{path}: runtime[{i}].id: duplicate runtime {runtime.id!r}")
+            out[runtime.id] = runtime
     return out
 
 
-def _load_runtime_file(path: Path, shipped_all: dict, out: dict) -> None:
-    data = _read(path)
-    shipped_all.update(_expect(path, "v8_shipped", data.get("v8_shipped", {}), dict, "a table"))
-    shipped = shipped_all
-    for feature, since in shipped.items():
-        if feature not in FEATURES:
-            raise SpecError(f"{path}: v8_shipped.{feature}: unknown proposal")
-        _expect(path, f"v8_shipped.{feature}", since, str, "a V8 version")
-    for i, entry in enumerate(_expect(path, "runtime", data.get("runtime", []), list, "[[runtime]] entries")):
-        where = f"runtime[{i}]"
-        _check_keys(path, where + ".", entry, {"id", "engine", "version", "features", "sources",
-                                                "status", "crashes"})
-        rid = _expect(path, where + ".id", entry.get("id"), str, "an id")
-        engine = _expect(path, where + ".engine", entry.get("engine"), str, "an engine")
-        version = _expect(path, where + ".version", entry.get("version"), str, "a version")
-        status = entry.get("status", "verified")
-        if status not in STATUSES:
-            raise SpecError(f"{path}: {where}.status: {status!r} not one of {STATUSES}")
-        if "features" in entry:
-            features = set(_str_list(path, where + ".features", entry["features"]))
-        elif engine == "v8":
-            features = {f for f, since in shipped.items()
-                        if _version_tuple(version)[:2] >= _version_tuple(since)[:2]}
-        else:
-            raise SpecError(f"{path}: {where}.features: required for engine {engine!r}")
-        unknown = features - FEATURES
-        if unknown:
-            raise SpecError(f"{path}: {where}.features: unknown proposals {sorted(unknown)}")
-        if features & {"exceptions-legacy", "exceptions-exnref"}:
-            features.add("exceptions")
-        sources = _sources(path, where + ".sources", entry.get("sources"), status)
-        if rid in out:
-            raise SpecError(f"{path}: {where}.id: duplicate runtime {rid!r}")
-        crashes = frozenset(_str_list(path, where + ".crashes", entry.get("crashes", [])))
-        if crashes - set(CRASH_KINDS):
-            raise SpecError(f"{path}: {where}.crashes: unknown kinds {sorted(crashes - set(CRASH_KINDS))}")
-        out[rid] = Runtime(rid, engine, version, frozenset(features), sources[0], crashes)
+def _runtime(path: Path, where: str, entry: dict, shipped: dict) -> Runtime:
+    def required(key: str) -> str:
+        if key not in entry:
+            raise SpecError(f"{path}: {where}.{key}: required")
+        return entry[key]
+
+    rid, engine, version = required("id"), required("engine"), required("version")
+    status = _one_of(path, where + ".status", entry.get("status", "verified"), STATUSES)
+    if "features" in entry:
+        features = set(entry["features"])
+    elif engine == "v8":
+        if not V8_VERSION_RE.match(version):
+            raise SpecError(f"{path}: {where}.version: {version!r} is not a V8 version; "
+                            "list the features instead")
+        features = {f for f, since in shipped.items()
+                    if _version_tuple(version)[:2] >= _version_tuple(since)[:2]}
+    else:
+        raise SpecError(f"{path}: {where}.features: required for engine {engine!r}")
+    unknown = features - FEATURES
+    if unknown:
+        raise SpecError(f"{path}: {where}.features: unknown proposals {sorted(unknown)}")
+    if features & {"exceptions-legacy", "exceptions-exnref"}:
+        features.add("exceptions")
+    sources = _sources(path, where + ".sources", entry.get("sources"), status)
+    crashes = _crashes(path, where + ".crashes", entry.get("crashes", []))
+    forced = frozenset(entry.get("forced", []))
+    if forced - features:
+        raise SpecError(f"{path}: {where}.forced: {sorted(forced - features)} not in features")
+    return Runtime(rid, engine, version, frozenset(features), sources[0], crashes, forced,
+                   entry.get("max_memory_pages"))
 
 
-# --- assembling a HostSpec ----------------------------------------------------------
+# --- the shared tables: host calls, callbacks, ABI versions ------------------------------
+
+def _load_hostcalls(file: File) -> dict:
+    path, data = file[0], _parse(file, "HOSTCALLS_FILE")
+    hostcalls = {section: {k: _sig(path, f"{section}.{k}", v)
+                           for k, v in data.get(section, {}).items()}
+                 for section in ("env", "env_shims", "wasi")}
+    hostcalls["_names"] = frozenset(hostcalls["env"])
+    return hostcalls
+
+
+def _load_callback_tables(file: File) -> dict[str, dict]:
+    path, data = file[0], _parse(file, "CALLBACKS_FILE")
+    return {tname: {group: {k: _sig(path, f"table.{tname}.{group}.{k}", v)
+                            for k, v in entries.items()}
+                    for group, entries in table.items() if group != "source"}
+            for tname, table in data.get("table", {}).items()}
+
+
+def _load_abi_versions(file: File) -> tuple[dict, ...]:
+    return tuple(_parse(file, "ABI_VERSIONS_FILE").get("version", []))
+
+
+# --- assembling a HostSpec ---------------------------------------------------------------
 
 _INTERNED: dict = {}
 
@@ -270,206 +347,213 @@ def _intern(mapping: dict) -> MappingProxyType:
         return MappingProxyType(mapping)
 
 
-def _host_spec(path: Path, where: str, build: dict, profile: dict, hostcalls: dict,
-               callback_tables: dict, runtimes: dict[str, Runtime]) -> HostSpec:
-    p = profile
-    status = build.get("status", "verified")
-    if status not in STATUSES:
-        raise SpecError(f"{path}: {where}.status: {status!r} not one of {STATUSES}")
-    try:
-        first = Version(_expect(path, where + ".first", build.get("first"), str, "a version"))
-        last = Version(build["last"]) if "last" in build else None  # None: every patch of the minor
-    except InvalidVersion as exc:
-        raise SpecError(f"{path}: {where}: {exc}") from None
-    if last is not None and last < first:
-        raise SpecError(f"{path}: {where}.last: {last} is older than first {first}")
+@record
+class _Context:
+    """What every build is assembled from, and where the build stands."""
+    path: Path
+    where: str
+    hostcalls: dict
+    callback_tables: dict
+    runtimes: dict
 
+    def error(self, key: str, problem: str) -> SpecError:
+        return SpecError(f"{self.path}: {self.where}: {key}: {problem}")
+
+
+def _versions(c: _Context, build: dict) -> tuple[Version, Version | None]:
+    if "first" not in build:
+        raise c.error("first", "required")
+    try:
+        first = Version(build["first"])
+        last = Version(build["last"]) if "last" in build else None  # None: every later patch
+    except (InvalidVersion, ValueError) as exc:  # ValueError: over int()'s digit limit
+        raise SpecError(f"{c.path}: {c.where}: {str(exc)[:200]}") from None
+    if last is not None and last < first:
+        raise SpecError(f"{c.path}: {c.where}.last: {last} is older than first {first}")
+    return first, last
+
+
+def _abi(c: _Context, p: dict) -> dict:
     abi = p.get("abi", {})
-    markers = _expect(path, where + " abi.markers", abi.get("markers", {}), dict, "a table")
+    markers = abi.get("markers", {})
     for name, version in markers.items():
         if version not in ABI_VERSIONS:
-            raise SpecError(f"{path}: {where}: abi.markers.{name}: unknown ABI version {version!r}")
+            raise c.error(f"abi.markers.{name}", f"unknown ABI version {version!r}")
     rule = abi.get("rule", "first-function-export")
     if rule not in MARKER_RULES:
-        raise SpecError(f"{path}: {where}: abi.rule: {rule!r} not one of {MARKER_RULES}")
-
-    hf = p.get("host_functions", {})
-    overrides = {k: _sig(path, f"host_functions.signatures.{k}", v)
-                 for k, v in hf.get("signatures", {}).items()}
-
-    def env_sig(name: str) -> FuncType:
-        if name in overrides:
-            return overrides[name]
-        if name not in hostcalls["env"]:
-            raise SpecError(f"{path}: {where}: host function {name!r} has no signature in "
-                            "hostcalls.toml")
-        return hostcalls["env"][name]
-
-    common = _str_list(path, "host_functions.common", hf.get("common", []))
-    by_abi: dict[str, Any] = {}
+        raise c.error("abi.rule", f"{rule!r} not one of {MARKER_RULES}")
     assumed = abi.get("assumed", "0.1.0")
     if assumed not in ABI_VERSIONS:
-        raise SpecError(f"{path}: {where}: abi.assumed: unknown ABI version {assumed!r}")
-    abi_keys = sorted(set(markers.values())) or [assumed]
-    marker_stage = abi.get("stage", "abi")
-    if marker_stage not in ("abi", "after-compile", "functions"):
-        raise SpecError(f"{path}: {where}: abi.stage: {marker_stage!r} not abi, after-compile "
-                        "or functions")
+        raise c.error("abi.assumed", f"unknown ABI version {assumed!r}")
+    stage = abi.get("stage", "abi")
+    if stage not in ("abi", "after-compile", "functions"):
+        raise c.error("abi.stage", f"{stage!r} not abi, after-compile or functions")
     if rule != "none" and not markers:
-        raise SpecError(f"{path}: {where}: abi.markers: a host that reads markers must accept one")
+        raise c.error("abi.markers", "a host that reads markers must accept one")
+    return {"abi_markers": MappingProxyType(dict(markers)), "marker_rule": rule,
+            "marker_stage": stage, "_abi_keys": sorted(set(markers.values())) or [assumed]}
+
+
+def _host_functions(c: _Context, p: dict, abi_keys: list[str]) -> dict:
+    hf = p.get("host_functions", {})
+    env = c.hostcalls["env"]
+    overrides = {k: _sig(c.path, f"host_functions.signatures.{k}", v)
+                 for k, v in hf.get("signatures", {}).items()}
+    common = hf.get("common", [])
+    by_abi = {}
     for version in abi_keys:
         names = list(common) + [n for n in hf.get(version, []) if n not in common]
-        by_abi[version] = _intern({n: env_sig(n) for n in names})
+        for n in names:
+            if n not in overrides and n not in env:
+                raise SpecError(f"{c.path}: {c.where}: host function {n!r} has no signature "
+                                "in hostcalls.toml")
+        by_abi[version] = _intern({n: overrides[n] if n in overrides else env[n]
+                                    for n in names})
+    return {"host_functions": _intern(by_abi)}
 
-    wasi_cfg = p.get("wasi", {})
-    modules = tuple(_str_list(path, "wasi.modules", wasi_cfg.get("modules", list(WASI_MODULES))))
-    wasi = {}
-    for n in _str_list(path, "wasi.functions", wasi_cfg.get("functions", [])):
-        if n not in hostcalls["wasi"]:
-            raise SpecError(f"{path}: {where}: WASI function {n!r} has no signature in hostcalls.toml")
-        wasi[n] = hostcalls["wasi"][n]
-    shims = {}
-    for n in _str_list(path, "env_shims.functions", p.get("env_shims", {}).get("functions", [])):
-        if n not in hostcalls["env_shims"]:
-            raise SpecError(f"{path}: {where}: env shim {n!r} has no signature in hostcalls.toml")
-        shims[n] = hostcalls["env_shims"][n]
 
+def _wasi_and_shims(c: _Context, p: dict) -> dict:
+    tables = {}
+    for section, kind, what in (("wasi", "wasi", "WASI function"),
+                                ("env_shims", "env_shims", "env shim")):
+        known = c.hostcalls[kind]
+        for n in p.get(section, {}).get("functions", []):
+            if n not in known:
+                raise SpecError(f"{c.path}: {c.where}: {what} {n!r} has no signature in "
+                                "hostcalls.toml")
+        tables[kind] = _intern({n: known[n] for n in p.get(section, {}).get("functions", [])})
     imports = {"memory": "accept", "table": "accept", "global": "reject", "tag": "reject"}
     imports.update(p.get("imports", {}))
     for k, v in imports.items():
         if v not in ("accept", "reject"):
-            raise SpecError(f"{path}: {where}: imports.{k}: {v!r} not accept/reject")
+            raise c.error(f"imports.{k}", f"{v!r} not accept/reject")
+    return {"wasi_modules": tuple(p.get("wasi", {}).get("modules", list(WASI_MODULES))),
+            "wasi": tables["wasi"], "env_shims": tables["env_shims"],
+            "non_function_imports": _intern(imports)}
 
-    alloc = p.get("allocator", {})
-    any_of = tuple(_str_list(path, "allocator.any_of", alloc.get("any_of", [])))
-    all_of = tuple(_str_list(path, "allocator.all_of", alloc.get("all_of", [])))
-    alloc_type = _sig(path, "allocator.type", alloc.get("type", "(i32) -> (i32)"))
 
-    startup = p.get("startup", {})
+def _allocator_and_startup(c: _Context, p: dict) -> dict:
+    alloc, startup = p.get("allocator", {}), p.get("startup", {})
     sequence = startup.get("sequence", "")
     if sequence not in STARTUP_SEQUENCES:
-        raise SpecError(f"{path}: {where}: startup.sequence: {sequence!r} not one of "
-                        f"{STARTUP_SEQUENCES}")
+        raise c.error("startup.sequence", f"{sequence!r} not one of {STARTUP_SEQUENCES}")
     allowed = startup.get("allowed")
-    allowed_set = None if allowed is None else frozenset(
-        _str_list(path, "startup.allowed", allowed))
+    return {"allocator_any_of": tuple(alloc.get("any_of", [])),
+            "allocator_all_of": tuple(alloc.get("all_of", [])),
+            "allocator_type": _sig(c.path, "allocator.type", alloc.get("type", "(i32) -> (i32)")),
+            "startup_sequence": sequence,
+            "startup_allowed": None if allowed is None else frozenset(allowed)}
 
+
+def _callbacks(c: _Context, p: dict, abi_keys: list[str]) -> dict:
     cb = p.get("callbacks", {})
     table_name = cb.get("table", "cpp-host")
-    if table_name not in callback_tables:
-        raise SpecError(f"{path}: {where}: callbacks.table: unknown table {table_name!r}")
-    table = callback_tables[table_name]
+    if table_name not in c.callback_tables:
+        raise c.error("callbacks.table", f"unknown table {table_name!r}")
+    table = c.callback_tables[table_name]
     callbacks: dict[str, Any] = {}
     for version in abi_keys:
         merged = dict(table.get("all", {}))
         merged.update(table.get(version, {}))
         for name, sig in cb.get("overrides", {}).get(version, {}).items():
-            merged[name] = _sig(path, f"callbacks.overrides.{version}.{name}", sig)
-        for name in _str_list(path, "callbacks.absent", cb.get("absent", [])):
+            merged[name] = _sig(c.path, f"callbacks.overrides.{version}.{name}", sig)
+        for name in cb.get("absent", []):
             merged.pop(name, None)
         callbacks[version] = _intern(merged)
+    return {"callbacks": MappingProxyType(callbacks),
+            "callbacks_checked": cb.get("checked", True)}
 
-    runtime_id = _expect(path, where + ".runtime", build.get("runtime"), str, "a runtime id")
-    if runtime_id not in runtimes:
-        raise SpecError(f"{path}: {where}.runtime: unknown runtime {runtime_id!r}")
-    messages = {k: _expect(path, f"messages.{k}", v, str, "a string")
-                for k, v in p.get("messages", {}).items()}
+
+def _runtime_and_messages(c: _Context, build: dict, p: dict) -> dict:
+    if "runtime" not in build:
+        raise SpecError(f"{c.path}: {c.where}.runtime: required")
+    runtime = c.runtimes.get(build["runtime"])
+    if runtime is None:
+        raise SpecError(f"{c.path}: {c.where}.runtime: unknown runtime {build['runtime']!r}")
+    messages = p.get("messages", {})
     for key in ("missing_import", "import_type_mismatch", "missing_allocator", "load_failed"):
         if key not in messages:
-            raise SpecError(f"{path}: {where}: messages.{key}: required")
-
-    crashes = frozenset(_str_list(path, "crashes", p.get("crashes", [])))
-    crashes |= runtimes[build["runtime"]].crashes if build.get("runtime") in runtimes else frozenset()
-    if crashes - set(CRASH_KINDS):
-        raise SpecError(f"{path}: {where}: crashes: unknown kinds {sorted(crashes - set(CRASH_KINDS))}")
+            raise c.error(f"messages.{key}", "required")
     memory = p.get("memory", {})
-    sources = _sources(path, where + ".sources", build.get("sources"), status)
-    sources += tuple(s for s in p["_sources"] if s not in sources)
-    unverified = frozenset(_str_list(path, where + ".unverified", build.get("unverified", []))) | \
-        frozenset(p.get("unverified", []))
-    pins = {k: str(v) for k, v in build.get("pins", {}).items()}
+    return {"runtime": runtime,
+            "runtimes_compiled": tuple(build.get("runtimes_compiled", [runtime.engine])),
+            "messages": _intern(dict(messages)),
+            "crashes": _crashes(c.path, f"{c.where}: crashes", p.get("crashes", []))
+            | runtime.crashes,
+            "memory_loaded_pages": memory.get("largest_loaded_pages"),
+            "memory_refused_pages": memory.get("smallest_refused_pages"),
+            "memory_cap_pages": memory.get("cap_pages")}
+
+
+def _host_spec(c: _Context, build: dict, profile: dict) -> HostSpec:
+    status = _one_of(c.path, c.where + ".status", build.get("status", "verified"), STATUSES)
+    first, last = _versions(c, build)
+    abi = _abi(c, profile)
+    abi_keys = abi.pop("_abi_keys")
+    sources = _sources(c.path, c.where + ".sources", build.get("sources"), status)
+    sources += tuple(s for s in profile["_sources"] if s not in sources)
     return HostSpec(
         id=build["id"], product=build["product"], first=first, last=last,
-        title=build.get("title", ""), status=status, sources=sources, unverified=unverified,
-        profile=build["profile"], current=bool(build.get("current", False)),
-        pins=MappingProxyType(pins), abi_markers=MappingProxyType(dict(markers)),
-        marker_rule=rule, marker_stage=marker_stage, host_functions=_intern(by_abi),
-        wasi_modules=modules, wasi=_intern(wasi), env_shims=_intern(shims),
-        non_function_imports=_intern(imports), allocator_any_of=any_of,
-        allocator_all_of=all_of, allocator_type=alloc_type, startup_sequence=sequence,
-        startup_allowed=allowed_set, callbacks=MappingProxyType(callbacks),
-        callbacks_checked=bool(cb.get("checked", True)), runtime=runtimes[runtime_id],
-        runtimes_compiled=tuple(build.get("runtimes_compiled", [runtimes[runtime_id].engine])),
-        messages=_intern(messages), notes=tuple(build.get("notes", [])),
-        known_host_functions=hostcalls["_names"],
-        crashes=crashes, memory_loaded_pages=memory.get("largest_loaded_pages"),
-        memory_refused_pages=memory.get("smallest_refused_pages"),
+        title=build.get("title", ""), status=status, sources=sources,
+        unverified=frozenset(build.get("unverified", [])) | frozenset(profile.get("unverified", [])),
+        profile=build["profile"], current=build.get("current", False),
+        pins=MappingProxyType(dict(build.get("pins", {}))), notes=tuple(build.get("notes", [])),
+        known_host_functions=c.hostcalls["_names"], **abi,
+        **_host_functions(c, profile, abi_keys), **_wasi_and_shims(c, profile),
+        **_allocator_and_startup(c, profile), **_callbacks(c, profile, abi_keys),
+        **_runtime_and_messages(c, build, profile),
     )
 
 
-BUILD_KEYS = {"id", "product", "first", "last", "title", "profile", "runtime",
-              "runtimes_compiled", "status", "sources", "pins", "current", "unverified",
-              "notes", "overrides"}
+# --- builds and the whole set ----------------------------------------------------------
+
+def _load_builds(files: list[File], profiles: dict, hostcalls: dict, callback_tables: dict,
+                 runtimes: dict) -> list[HostSpec]:
+    from .schema import BUILD
+    builds: list[HostSpec] = []
+    seen: dict[str, Path] = {}
+    for file in files:
+        path, data = file[0], _parse(file, "BUILDS_FILE")
+        for i, build in enumerate(data.get("build", [])):
+            bid = build.get("id") if isinstance(build, dict) else None
+            where = f"build {bid!r}" if isinstance(bid, str) else f"build[{i}]"
+            BUILD.check(path, where, build)
+            for key in ("id", "product", "profile"):
+                if key not in build:
+                    raise SpecError(f"{path}: {where}.{key}: required")
+            if bid in seen:
+                raise SpecError(f"{path}: {where}: id already used in {seen[bid]}")
+            seen[bid] = path
+            if build["profile"] not in profiles:
+                raise SpecError(f"{path}: {where}.profile: unknown profile {build['profile']!r}")
+            profile = profiles[build["profile"]][1]
+            if "overrides" in build:
+                profile = _merge(profile, build["overrides"])
+            c = _Context(path, where, hostcalls, callback_tables, runtimes)
+            builds.append(_host_spec(c, build, profile))
+    return builds
 
 
-def load_specs(extra_dirs: list[Path] | tuple = ()) -> SpecSet:
-    """The bundled specs plus user directories (in-house builds, same schema)."""
-    spec_dir = default_spec_dir()
-    spec_dirs = [spec_dir] + [Path(d) for d in extra_dirs]
-    for d in spec_dirs:
-        if not d.is_dir():
-            raise SpecError(f"{d}: spec directory not found")
-    hc_path = spec_dir / "hostcalls.toml"
-    hc = _read(hc_path)
-    hostcalls = {section: {k: _sig(hc_path, f"{section}.{k}", v) for k, v in hc.get(section, {}).items()}
-                 for section in ("env", "env_shims", "wasi")}
-    hostcalls["_names"] = frozenset(hostcalls["env"])
-    cb_path = spec_dir / "callbacks.toml"
-    cb = _read(cb_path)
-    callback_tables: dict[str, dict] = {}
-    for tname, table in cb.get("table", {}).items():
-        callback_tables[tname] = {group: {k: _sig(cb_path, f"table.{tname}.{group}.{k}", v)
-                                          for k, v in entries.items()}
-                                  for group, entries in table.items() if group != "source"}
-    abi_path = spec_dir / "abi_versions.toml"
-    abi_versions = tuple(_read(abi_path).get("version", []))
+def _build(files: dict[str, list[File]]) -> SpecSet:
+    hostcalls = _load_hostcalls(files["hostcalls"][0])
+    callback_tables = _load_callback_tables(files["callbacks"][0])
+    abi_versions = _load_abi_versions(files["abi_versions"][0])
     known_callbacks = set()
     for v in abi_versions:
         known_callbacks.update(v.get("callbacks", {}).keys())
     for t in callback_tables.values():
         for group in t.values():
             known_callbacks.update(group)
-    runtimes = _load_runtimes(spec_dirs)
-    profiles = _load_profiles(spec_dirs)
-    for pid, (path, data) in profiles.items():
-        status = data.get("status", "verified")
-        data["_sources"] = _sources(path, "sources", data.get("sources"), status)
-
-    builds: list[HostSpec] = []
-    seen: dict[str, Path] = {}
-    for path in [p for d in spec_dirs for p in sorted((d / "builds").glob("*.toml"))]:
-        data = _read(path)
-        _check_keys(path, "", data, {"build"})
-        for i, build in enumerate(_expect(path, "build", data.get("build", []), list, "[[build]] entries")):
-            where = f"build[{i}]"
-            _check_keys(path, where + ".", build, BUILD_KEYS)
-            bid = _expect(path, where + ".id", build.get("id"), str, "a build id")
-            where = f"build {bid!r}"
-            if bid in seen:
-                raise SpecError(f"{path}: {where}: id already used in {seen[bid]}")
-            seen[bid] = path
-            _expect(path, where + ".product", build.get("product"), str, "a product name")
-            pid = _expect(path, where + ".profile", build.get("profile"), str, "a profile id")
-            if pid not in profiles:
-                raise SpecError(f"{path}: {where}.profile: unknown profile {pid!r}")
-            profile = profiles[pid][1]
-            if "overrides" in build:
-                _check_keys(path, where + ".overrides.", build["overrides"], PROFILE_KEYS)
-                profile = _merge(profile, build["overrides"])
-            builds.append(_host_spec(path, where, build, profile, hostcalls, callback_tables,
-                                     runtimes))
+    runtimes = _load_runtimes(files["runtimes"])
+    profiles = _load_profiles(files["profiles"])
+    builds = _load_builds(files["builds"], profiles, hostcalls, callback_tables, runtimes)
     _check_invariants(builds)
     return SpecSet(tuple(builds), runtimes, abi_versions, frozenset(known_callbacks), hostcalls)
+
+
+def load_specs(extra_dirs: list[Path] | tuple = ()) -> SpecSet:
+    """The bundled specs plus user directories (in-house builds, same schema)."""
+    return _build(_gather(_check_dirs(extra_dirs)))
 
 
 def _check_invariants(builds: list[HostSpec]) -> None:
@@ -490,76 +574,22 @@ def _check_invariants(builds: list[HostSpec]) -> None:
                                     "the callback table")
 
 
-# --- loading once, from a precompiled form -------------------------------------------
-
-def _mapping_proxy(d: dict) -> MappingProxyType:
-    return MappingProxyType(d)
-
-
-copyreg.pickle(MappingProxyType, lambda m: (_mapping_proxy, (dict(m),)))
-
-
-def _fingerprint(dirs: list[Path]) -> str:
-    """Changes whenever a spec file or the package version changes."""
-    from .. import __version__
-    parts = [f"{__version__}|{sys.version_info[:2]}"]
-    # The classes pickled: a changed model must not load an old pickle.
-    package = Path(__file__).resolve().parent.parent
-    for rel in ("abi/model.py", "abi/loader.py", "wasm/model.py", "record.py"):
-        st = os.stat(package / rel)
-        parts.append(f"{rel}|{st.st_size}|{st.st_mtime_ns}")
-    for d in dirs:
-        for root, _subdirs, files in sorted(os.walk(d)):
-            for name in sorted(files):
-                if name.endswith(".toml"):
-                    st = os.stat(os.path.join(root, name))
-                    parts.append(f"{root}/{name}|{st.st_size}|{st.st_mtime_ns}")
-    text = "\n".join(parts).encode()
-    return f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}{len(text):x}"
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-    return Path(base) / "compatcheck" / "specs"
-
+# --- loading once, from a verified precompiled form (see cache.py) ------------------------
 
 @lru_cache(maxsize=8)
 def _cached(extra_dirs: tuple[str, ...]) -> SpecSet:
-    dirs = [default_spec_dir()] + [Path(d) for d in extra_dirs]
-    try:
-        path = _cache_dir() / f"{_fingerprint(dirs)}.pickle"
-    except OSError:
-        return load_specs([Path(d) for d in extra_dirs])
-    try:
-        with open(path, "rb") as fh:
-            specs = pickle.load(fh)
-        if isinstance(specs, SpecSet):
-            return specs
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
-    specs = load_specs([Path(d) for d in extra_dirs])
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    try:  # best effort: a read-only home only costs the TOML parse next time
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            pickle.dump(specs, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-        _prune(path)
-    except (OSError, pickle.PicklingError):
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+    from . import cache
+    dirs = _check_dirs(extra_dirs)  # a missing user directory is an error, cache or not
+    files = _gather(dirs)
+    key = _fingerprint(files)
+    specs = cache.load(key)
+    if isinstance(specs, SpecSet):
+        return specs
+    specs = _build(files)
+    cache.store(key, specs)
     return specs
 
 
-def _prune(keep: Path, limit: int = 8) -> None:
-    """Old precompiled specs (other versions, edited spec dirs) do not pile up."""
-    others = sorted(keep.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in others[limit:]:
-        old.unlink(missing_ok=True)
-
-
 def get_specs(extra_dirs: list | tuple = ()) -> SpecSet:
-    """Specs load once per process (per set of user directories), from a pickle when fresh."""
+    """Specs load once per process (per set of user directories), from the cache when fresh."""
     return _cached(tuple(str(d) for d in extra_dirs))

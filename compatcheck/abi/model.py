@@ -30,6 +30,8 @@ class Runtime:
     features: frozenset[str]
     source: Source
     crashes: frozenset[str] = frozenset()  # module shapes this runtime cannot survive
+    forced: frozenset[str] = frozenset()  # accepted only because the embedding API forces them
+    max_memory_pages: int | None = None  # the runtime's own limit on initial memory
 
 
 @record
@@ -70,6 +72,7 @@ class HostSpec:
     crashes: frozenset[str] = frozenset()  # module shapes known to take the process down
     memory_loaded_pages: int | None = None  # largest initial memory seen to load
     memory_refused_pages: int | None = None  # smallest initial memory seen refused
+    memory_cap_pages: int | None = None  # the host's cap on the runtime's memory (cpp-host)
 
     @property
     def version_label(self) -> str:
