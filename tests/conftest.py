@@ -22,8 +22,11 @@ SAMPLES = ROOT / "samples"
 @pytest.fixture(scope="session")
 def testsuite() -> Path:
     if not TESTSUITE.is_dir():
-        pytest.fail(f"WebAssembly test vectors not found at {TESTSUITE} "
-                    "(set COMPATCHECK_WASM_TESTSUITE)")
+        why = (f"WebAssembly test vectors not found at {TESTSUITE} (they come with ../shared; "
+               "or set COMPATCHECK_WASM_TESTSUITE)")
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
     return TESTSUITE
 
 

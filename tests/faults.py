@@ -18,6 +18,7 @@ def _m(*parts: str, marker: str = MARKER, malloc: str = MALLOC, mem: str = MEM,
     return f"(module {' '.join(parts)} {mem} {marker} {malloc} {callbacks})"
 
 
+V128 = "(v128.const i32x4 0 0 0 0)"
 LOG = '(import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))'
 GET_PROP = '(import "env" "proxy_get_property" (func $gp (param i32 i32 i32 i32) (result i32)))'
 
@@ -92,6 +93,24 @@ FAULTS: dict[str, str] = {
     "feature-exnref": _m('(tag $e) (func (block $h (result exnref) (try_table (catch_all_ref $h) '
                          '(throw $e)) (unreachable)) (drop))'),
     "feature-reference-types": _m('(table 2 funcref) (table 1 externref) (func (drop (ref.null extern)))'),
+    # V8's C API: a type it cannot represent in an import or export aborts the process
+    "capi-v128-export-result": _m(f'(func (export "simd") (result v128) {V128})'),
+    "capi-v128-export-param": _m('(func (export "simd") (param v128))'),
+    "capi-v128-import-param": _m('(import "env" "proxy_log" (func (param v128)))'),
+    "capi-v128-import-missing": _m('(import "env" "proxy_nope" (func (param v128)))'),
+    "capi-v128-global-export": _m(f'(global (export "g") v128 {V128})'),
+    "capi-v128-global-import": _m('(import "env" "g" (global v128))'),
+    "capi-typed-ref-table-export": _m('(type $t (func)) (table (export "t") 1 (ref null $t))'),
+    "capi-typed-ref-param-export": _m('(type $t (func)) (func (export "f") (param (ref null $t)))'),
+    "capi-anyref-param-export": _m('(func (export "f") (param anyref))'),
+    "capi-eqref-global-export": _m('(global (export "g") eqref (ref.null eq))'),
+    "capi-exnref-param-export": _m('(func (export "f") (param exnref))'),
+    "capi-tag-export": _m('(tag (export "t") (param i32))'),
+    "capi-export-after-missing-import": _m('(import "env" "proxy_nope" (func)) (func (export "simd") (param v128))'),
+    # members of no crash class: the same types inside the module, mapped reference types
+    "capi-internal-types": _m(f'(type $t (func)) (func (param v128 (ref null $t) anyref exnref)) '
+                              f'(global v128 {V128}) (tag $e (param i32))'),
+    "capi-mapped-refs-export": _m('(func (export "f") (param funcref externref (ref func) (ref null extern)))'),
 }
 
 # Not Wasm modules at all: name -> bytes

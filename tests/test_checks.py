@@ -222,11 +222,12 @@ def test_no_memory_export_is_a_warning():
     assert r.verdict == "loads" and "CC603" in codes(r)
 
 
-def test_reference_types_refused_by_old_v8():
+def test_ref_null_refused_by_the_draft_reference_types_of_v8_8_0_to_8_3():
     body = '(func (drop (ref.null extern)))'
-    assert findings(body, "envoy-1.20").first_error.code == "CC701"
-    assert findings(body, "envoy-1.21.0").verdict == "loads"
-    assert findings(body, MODERN).verdict == "loads"
+    first = findings(body, "istio-1.7").first_error
+    assert first.code == "CC701" and "ref-null-heap-type" in first.fix
+    for build in ("istio-1.8.0", "envoy-1.17.0", "envoy-1.20", "envoy-1.21.0", MODERN):
+        assert findings(body, build).verdict == "loads", build
 
 
 def test_no_runtime_build():

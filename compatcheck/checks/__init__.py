@@ -6,12 +6,12 @@ from ..record import record
 
 from ..abi import HostSpec
 from ..wasm import Module
-from . import abi_marker, allocator, callbacks, imports, memory, proposals, runtime, startup
+from . import abi_marker, allocator, callbacks, capi, imports, memory, proposals, runtime, startup
 from .context import CheckContext
 from .finding import Finding
 
-CHECKS = (runtime.check, abi_marker.check, proposals.check, imports.check, allocator.check,
-          startup.check, callbacks.check, memory.check)
+CHECKS = (runtime.check, abi_marker.check, proposals.check, capi.check, imports.check,
+          allocator.check, startup.check, callbacks.check, memory.check)
 
 
 @record

@@ -10,6 +10,10 @@ from .context import CheckContext
 TOOLCHAIN_FIX = {
     "reference-types": "Rust >= 1.82: RUSTFLAGS='-C target-feature=-reference-types' (or "
                        "-C target-cpu=mvp); clang: -mno-reference-types.",
+    "ref-null-heap-type": "This V8 implements the 2019 draft of reference types, where ref.null "
+                          "has no heap type; no current toolchain emits that: avoid ref.null "
+                          "(Rust: -C target-feature=-reference-types; clang: "
+                          "-mno-reference-types) or use a newer build.",
     "multi-value": "Rust: -C target-feature=-multivalue (or -C target-cpu=mvp); clang: "
                    "-mno-multivalue.",
     "bulk-memory": "Rust: -C target-feature=-bulk-memory / -C target-cpu=mvp (needs "

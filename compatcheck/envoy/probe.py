@@ -415,7 +415,7 @@ def _probe(p: Prober, version: str, name: str | None, log) -> dict:
     invalid = p.run(Module(extra="(func (result i32) (i64.const 0))"))
     msgs["load_failed"] = invalid.first_error or ""
     loaded_pages, refused_pages = None, None
-    for pages in (16384, 32768):
+    for pages in (16384, 16385, 32768):
         o = p.run(Module(memory=f'(memory (export "memory") {pages})'))
         if o.status == "loaded":
             loaded_pages = pages
@@ -423,9 +423,9 @@ def _probe(p: Prober, version: str, name: str | None, log) -> dict:
             refused_pages = pages
             msgs["instantiate_failed"] = o.first_error or ""
     facts["memory"] = {"largest_loaded_pages": loaded_pages, "smallest_refused_pages": refused_pages}
-    crashes = []
-    if facts["imports"]["tag"] == "crash":
-        crashes.append("tag-import")
+    from .probe_modules import CRASH_MODULES
+    shapes = [Module(extra_imports=imp, extra=defs) for imp, defs in CRASH_MODULES.values()]
+    crashes = [kind for kind, o in zip(CRASH_MODULES, p.many(shapes)) if o.status == "crashed"]
     start_sec = p.run(Module(imports=log_imp, extra='(func $s (drop (call $i0 (i32.const 3) '
                                                     '(i32.const 0) (i32.const 0)))) (start $s)'))
     if start_sec.status == "crashed":

@@ -14,6 +14,7 @@ FEATURE_TITLES = {
     "bulk-memory": "bulk memory operations",
     "multi-value": "multi-value",
     "reference-types": "reference types",
+    "ref-null-heap-type": "ref.null with a heap type (reference types as standardised in 2020)",
     "simd": "fixed-width SIMD",
     "relaxed-simd": "relaxed SIMD",
     "threads": "threads and atomics",
@@ -49,7 +50,8 @@ FAST_PATH_CODE_BYTES = 1 << 20
 # Proposals wasmtime cannot switch off: only our own scan can see them. (extended-const lives
 # in constant expressions only, which the structural pass reads; exception handling is switched
 # as one, and a refusal sends us to the full scan to tell legacy from exnref.)
-_NOT_SWITCHABLE = {"sign-extension", "saturating-float-to-int", "mutable-globals"}
+_NOT_SWITCHABLE = {"sign-extension", "saturating-float-to-int", "mutable-globals",
+                   "ref-null-heap-type"}
 _EXCEPTIONS = {"exceptions", "exceptions-legacy", "exceptions-exnref"}
 
 

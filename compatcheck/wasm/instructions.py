@@ -217,8 +217,11 @@ def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                         sink("multi-memory", at)
             elif kind == HEAP:
                 _, hfeature = read_heap_type(cur)
-                if hfeature != "reference-types" and sink:
-                    sink(hfeature, at)
+                if sink:
+                    if hfeature != "reference-types":
+                        sink(hfeature, at)
+                    if op == 0xD0:  # V8's pre-2020 draft had ref.null without a heap type
+                        sink("ref-null-heap-type", at)
             elif kind == SELECT_T:
                 n = cur.count(1)
                 for _ in range(n):
