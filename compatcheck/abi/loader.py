@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from ..record import record
+from ..record import record, replace
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -548,7 +548,39 @@ def _build(files: dict[str, list[File]]) -> SpecSet:
     profiles = _load_profiles(files["profiles"])
     builds = _load_builds(files["builds"], profiles, hostcalls, callback_tables, runtimes)
     _check_invariants(builds)
+    callbacks_file = _parse(files["callbacks"][0], "CALLBACKS_FILE")
+    notes = _callbacks_elsewhere(builds, callbacks_file)
+    triggers = _callback_triggers(callbacks_file)
+    builds = [replace(b, callbacks_elsewhere=notes, callback_triggers=triggers) for b in builds]
     return SpecSet(tuple(builds), runtimes, abi_versions, frozenset(known_callbacks), hostcalls)
+
+
+def _callbacks_elsewhere(builds: list[HostSpec], callbacks_file: dict) -> MappingProxyType:
+    """Callback names no maintained build calls, with what exporting them means: a module
+    exporting one loses nothing a rename would win back."""
+    called_now = {n for b in builds if b.current for t in b.callbacks.values() for n in t}
+    callers: dict[str, list[str]] = {}
+    for b in builds:
+        for n in {n for t in b.callbacks.values() for n in t} - called_now:
+            callers.setdefault(n, []).append(b.id)
+    notes = {n: f"called only by {', '.join(ids)} (no maintained build calls it)"
+             for n, ids in callers.items()}
+    for name, info in callbacks_file.get("sdk_only", {}).items():
+        if not isinstance(info, dict) or not all(isinstance(info.get(k), str)
+                                                 for k in ("sdk", "host_name", "lost")):
+            raise SpecError(f"callbacks.toml: sdk_only.{name}: needs strings sdk, host_name, lost")
+        notes[name] = (f"{info['sdk']} exports it, but hosts call {info['host_name']}: "
+                       f"{info['lost']}")
+    return MappingProxyType(notes)
+
+
+def _callback_triggers(callbacks_file: dict) -> MappingProxyType:
+    out = {}
+    for name, calls in callbacks_file.get("triggered_by", {}).items():
+        if not isinstance(calls, list) or not all(isinstance(c, str) for c in calls):
+            raise SpecError(f"callbacks.toml: triggered_by.{name}: expected an array of strings")
+        out[name] = tuple(calls)
+    return MappingProxyType(out)
 
 
 def load_specs(extra_dirs: list[Path] | tuple = ()) -> SpecSet:

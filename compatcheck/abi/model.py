@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from ..record import record
 from typing import Mapping
 
@@ -73,6 +75,8 @@ class HostSpec:
     memory_loaded_pages: int | None = None  # largest initial memory seen to load
     memory_refused_pages: int | None = None  # smallest initial memory seen refused
     memory_cap_pages: int | None = None  # the host's cap on the runtime's memory (cpp-host)
+    callbacks_elsewhere: Mapping[str, str] = MappingProxyType({})  # name -> why it is harmless
+    callback_triggers: Mapping[str, tuple[str, ...]] = MappingProxyType({})  # the host calls
 
     @property
     def version_label(self) -> str:

@@ -72,10 +72,9 @@ def check_targets(module: Module, hosts: list[HostSpec], smoke: bool = True) -> 
     smoke_cache: dict | None = {} if smoke else None
     shared: dict = {}  # call graph analyses, reused by every target
     if smoke_cache is not None:
-        wanted = {startup.smoke_request(CheckContext(module, h, features, None,
-                                                     shared.setdefault("reach", {}),
-                                                     shared.setdefault("calls", {})))
-                  for h in hosts} - {None}
+        wanted = set().union(*(startup.smoke_requests(
+            CheckContext(module, h, features, None, shared.setdefault("reach", {}),
+                         shared.setdefault("calls", {}))) for h in hosts))
         if wanted:
             from ..smoke import run_startups
             smoke_cache.update(run_startups(module, sorted(wanted)))

@@ -28,6 +28,22 @@ def check(ctx: CheckContext) -> list:
                     fix=f"Export {e.name} as {want} for ABI {ctx.abi_for_checks}; it is "
                         f"{e.type}."))
             continue
+        if e.name in host.callbacks_elsewhere and not any(e.name in t for t in
+                                                          host.callbacks.values()):
+            out.append(finding(
+                "CC402", f"Export {e.name} is never called by this build: "
+                f"{host.callbacks_elsewhere[e.name]}.", "advice", severity="info",
+                location=f"export {e.name}", offset=e.offset,
+                fix="Nothing to change in the filter unless it relies on this callback."))
+            continue
+        triggers = host.callback_triggers.get(e.name)
+        if triggers and not _calls_any(ctx, triggers) and _known(host, e.name):
+            out.append(finding(
+                "CC402", f"Export {e.name} is never called by this build; it only answers "
+                f"{' / '.join(triggers)}, which this module does not import, so nothing is "
+                "lost.", "advice", severity="info", location=f"export {e.name}",
+                offset=e.offset, fix="Nothing to change (SDKs export it by default)."))
+            continue
         if e.name.startswith("proxy_on_") or e.name.startswith("proxy_validate"):
             import difflib
             close = difflib.get_close_matches(e.name, lookup_order, n=1, cutoff=0.8)
@@ -42,3 +58,14 @@ def check(ctx: CheckContext) -> list:
             out.append(finding("CC402", f"Export {e.name} will never be called: {why}",
                                "advice", location=f"export {e.name}", offset=e.offset))
     return out
+
+
+def _calls_any(ctx: CheckContext, names: tuple[str, ...]) -> bool:
+    return any(i.kind == "func" and i.module == "env" and i.name in names
+               for i in ctx.module.imports)
+
+
+def _known(host, name: str) -> bool:
+    """A real callback of some ABI version or host (not a typo)."""
+    return name in host.callbacks_elsewhere or any(
+        name in table for table in host.callbacks.values()) or name in host.callback_triggers

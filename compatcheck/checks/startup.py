@@ -81,23 +81,47 @@ def check(ctx: CheckContext) -> list:
     if calls and host.startup_allowed is not None:
         out += _restricted_calls(ctx, calls)
     if module.start is not None:
-        reach = ctx.reach([module.start])
-        imported = module.imports_of_kind("func")
-        names = ", ".join(imported[i].qualified_name for i in sorted(reach.imports))
-        if reach.imports and "start-section-host-call" in host.crashes:
-            certain = bool(reach.certain)
-            out.append(finding(
-                "CC503", f"The Wasm start section (function {module.start}) "
-                f"{'calls' if certain else 'can call'} host functions ({names}): the proxy "
-                "crashes (SIGSEGV) while instantiating the module"
-                + ("." if certain else " if it does."), "compile", location="start section",
-                severity="crash" if certain else "warning",
-                unverified=host.is_unverified("crashes")))
-        else:
-            out.append(finding("CC504", f"The module has a Wasm start section (function "
-                               f"{module.start}); it runs at instantiation, before Proxy-Wasm "
-                               "start-up.", "advice", location="start section"))
+        out.append(_start_section(ctx))
     return out
+
+
+def _start_section_undecided(ctx: CheckContext) -> bool:
+    reach = ctx.reach([ctx.module.start])
+    return bool(reach.imports) and not reach.certain
+
+
+def _start_section(ctx: CheckContext):
+    """The start section runs while the host instantiates the module, before any context
+    exists: a host call from there crashes cpp-host. Static reach first, then a sandboxed
+    instantiation (smoke mode) when reach cannot tell."""
+    host, module = ctx.host, ctx.module
+    reach = ctx.reach([module.start])
+    imported = module.imports_of_kind("func")
+    names = ", ".join(imported[i].qualified_name for i in sorted(reach.imports))
+    crashes = "start-section-host-call" in host.crashes
+    certain = bool(reach.certain)
+    how = ""
+    if reach.imports and not certain:
+        run = ctx.smoke(())
+        called = [q for f, q in (run.calls if run else ()) if f == "(start section)"]
+        if called:
+            certain, names = True, ", ".join(dict.fromkeys(called))
+            how = " (a sandboxed instantiation called them)"
+        elif run is not None and run.decisive:
+            reach = None  # it ran to its end without a host call
+    if reach is not None and reach.imports and crashes:
+        return finding(
+            "CC503", f"The Wasm start section (function {module.start}) "
+            f"{'calls' if certain else 'can call'} host functions ({names}){how}: the proxy "
+            "crashes (SIGSEGV) while instantiating the module"
+            + ("." if certain else " if it does."), "compile", location="start section",
+            severity="crash" if certain else "warning",
+            unverified=host.is_unverified("crashes"))
+    quiet = reach is None or not reach.imports
+    return finding("CC504", f"The module has a Wasm start section (function {module.start}); "
+                   "it runs at instantiation, before Proxy-Wasm start-up"
+                   + (", and calls no host function." if quiet else "."), "advice",
+                   location="start section", severity="info" if quiet else None)
 
 
 def _restricted_reach(ctx: CheckContext, calls: list[str]):
@@ -113,13 +137,16 @@ def _restricted_reach(ctx: CheckContext, calls: list[str]):
     return bad, reach.certain, undecided
 
 
-def smoke_request(ctx: CheckContext) -> tuple[str, ...] | None:
-    """The start-up sequence this target needs a smoke run of, if any (asked before the checks
-    run, so one sandbox compiles the module once for every target)."""
+def smoke_requests(ctx: CheckContext) -> set[tuple[str, ...]]:
+    """The sequences this target needs a smoke run of (asked before the checks run, so one
+    sandbox compiles the module once for every target); () is the instantiation alone."""
+    wanted = set()
     calls = startup_calls(ctx)
-    if not calls or ctx.host.startup_allowed is None:
-        return None
-    return tuple(calls) if _restricted_reach(ctx, calls)[2] else None
+    if calls and ctx.host.startup_allowed is not None and _restricted_reach(ctx, calls)[2]:
+        wanted.add(tuple(calls))
+    if ctx.module.start is not None and _start_section_undecided(ctx):
+        wanted.add(())
+    return wanted
 
 
 def _restricted_calls(ctx: CheckContext, calls: list[str]) -> list:
@@ -145,7 +172,7 @@ def _restricted_calls(ctx: CheckContext, calls: list[str]) -> list:
                     host_wording=True, unverified=host.is_unverified("messages.restricted_call"),
                     fix=f"A sandboxed run of {', '.join(calls)} (smoke mode; imports stubbed) "
                         f"called {qname} from {function}, which this build forbids during "
-                        "start-up. " + _restricted_fix(qname))]
+                        "start-up. " + _restricted_fix(qname, host))]
         if run.decisive:
             return []
     out = [_static_restricted(ctx, calls, imported[i], i in certain) for i in bad]
@@ -163,7 +190,7 @@ def _static_restricted(ctx: CheckContext, calls: list[str], imp, sure: bool):
         location=f"import {imp.qualified_name}", offset=imp.offset, host_wording=sure,
         unverified=host.is_unverified("messages.restricted_call"),
         fix=f"{', '.join(calls)} {'calls' if sure else 'can reach'} {imp.qualified_name}, "
-            "which this build forbids during start-up. " + _restricted_fix(imp.qualified_name))
+            "which this build forbids during start-up. " + _restricted_fix(imp.qualified_name, host))
 
 
 def _undecided(run, calls: list[str]):
@@ -179,9 +206,15 @@ def _undecided(run, calls: list[str]):
             "proxy_on_vm_start).")
 
 
-def _restricted_fix(qname: str) -> str:
+def _restricted_fix(qname: str, host) -> str:
     if qname.endswith(".proc_exit"):
         return ("A WASI command exits through proc_exit when _start returns (Go always; C when "
                 "main returns non-zero): build a reactor instead (_initialize; Go: "
                 "-buildmode=c-shared with //go:wasmexport, clang: -mexec-model=reactor).")
+    module, _, name = qname.partition(".")
+    if module == "env" and name in host.env_shims:
+        return (f"{name} is not called by the filter's code but by its C/C++ runtime "
+                "(Emscripten's libc and pthread support emit it): build without pthreads "
+                "(emcc -sUSE_PTHREADS=0, no -pthread), or pick a build that allows it during "
+                "start-up (`compatcheck matrix` shows which).")
     return "Move the call to proxy_on_vm_start / proxy_on_configure."
