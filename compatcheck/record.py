@@ -23,12 +23,14 @@ class FrozenRecordError(AttributeError):
     pass
 
 
+# long: the class body it builds (init, eq, hash, repr, setattr) reads best in one place
 def record(cls=None, *, uncompared: tuple[str, ...] = ()):
     """Class decorator. Fields are the annotated names, in order; a class value is the default.
 
     ``uncompared`` fields take no part in ==, hash and repr (e.g. a module's raw bytes).
     """
 
+    # long: see record
     def wrap(cls):
         names = tuple(cls.__dict__.get("__annotations__", {}))
         defaults = {}

@@ -30,75 +30,90 @@ def _names_containing(module: Module, needle: str, limit: int = 1) -> list[str]:
     return out
 
 
-def detect(module: Module) -> tuple[ToolchainGuess, ...]:
-    exports = {e.name for e in module.exports}
-    imports = {(i.module, i.name) for i in module.imports}
-    import_modules = {i.module for i in module.imports}
-    languages = _producer_values(module, "language")
-    processed = _producer_values(module, "processed-by")
-    sdks = _producer_values(module, "sdk")
-    guesses: list[ToolchainGuess] = []
+class _Clues:
+    """What every detector reads: export and import names, producers section values."""
 
-    def add(name: str, evidence: list[str]) -> None:
-        if evidence:
-            guesses.append(ToolchainGuess(name, tuple(evidence)))
+    def __init__(self, module: Module):
+        self.module = module
+        self.exports = {e.name for e in module.exports}
+        self.imports = {(i.module, i.name) for i in module.imports}
+        self.import_modules = {i.module for i in module.imports}
+        self.languages = _producer_values(module, "language")
+        self.processed = _producer_values(module, "processed-by")
+        self.sdks = _producer_values(module, "sdk")
 
-    # Rust proxy-wasm SDK
-    rust = [f"producers language: {v}" for v in languages if v.startswith("Rust")]
-    rust += [f"producers processed-by: {v}" for v in processed if v.startswith("rustc")]
-    rust += [f"function name {n!r}" for n in _names_containing(module, "proxy_wasm::")]
-    rust += [f"function name {n!r}" for n in _names_containing(module, "__rust_")]
-    if rust:
-        add("Rust (proxy-wasm-rust-sdk)" if _names_containing(module, "proxy_wasm") or
-            "proxy_on_memory_allocate" in exports or "malloc" in exports else "Rust", rust)
+    def names(self, needle: str) -> list[str]:
+        return _names_containing(self.module, needle)
 
-    # Go for the browser (GOOS=js): imports its JavaScript glue, cannot run in a proxy
-    if "gojs" in import_modules or "go" in import_modules:
-        add("Go (GOOS=js, a browser target)", [f"imports from {m!r}" for m in sorted(
-            import_modules & {"gojs", "go"})])
 
-    # Go: TinyGo or the gc compiler (GOOS=wasip1)
-    tinygo = [f"producers: {v}" for v in languages + processed if "TinyGo" in v]
-    tinygo += [f"function name {n!r}" for n in _names_containing(module, "runtime.alloc")]
-    gc_go = [f"function name {n!r}" for n in _names_containing(module, "runtime.mallocgc")]
-    gc_go += [f"producers: {v}" for v in languages + processed if v.startswith("Go ")]
-    go_sdk = _names_containing(module, "proxy-wasm-go-sdk") or \
-        _names_containing(module, "proxywasm")
+def _rust(c: _Clues) -> tuple[str, list[str]]:
+    rust = [f"producers language: {v}" for v in c.languages if v.startswith("Rust")]
+    rust += [f"producers processed-by: {v}" for v in c.processed if v.startswith("rustc")]
+    rust += [f"function name {n!r}" for n in c.names("proxy_wasm::") + c.names("__rust_")]
+    sdk = c.names("proxy_wasm") or {"proxy_on_memory_allocate", "malloc"} & c.exports
+    return ("Rust (proxy-wasm-rust-sdk)" if sdk else "Rust"), rust
+
+
+def _go_js(c: _Clues) -> tuple[str, list[str]]:
+    """Go for the browser (GOOS=js) imports its JavaScript glue and cannot run in a proxy."""
+    return "Go (GOOS=js, a browser target)", [f"imports from {m!r}" for m in sorted(
+        c.import_modules & {"gojs", "go"})]
+
+
+def _go(c: _Clues) -> tuple[str, list[str]]:
+    """TinyGo or the gc compiler (GOOS=wasip1)."""
+    tinygo = [f"producers: {v}" for v in c.languages + c.processed if "TinyGo" in v]
+    tinygo += [f"function name {n!r}" for n in c.names("runtime.alloc")]
+    gc_go = [f"function name {n!r}" for n in c.names("runtime.mallocgc")]
+    gc_go += [f"producers: {v}" for v in c.languages + c.processed if v.startswith("Go ")]
+    sdk = c.names("proxy-wasm-go-sdk") or c.names("proxywasm")
+    suffix = " (proxy-wasm-go-sdk)" if sdk else ""
+    sdk_evidence = [f"function name {n!r}" for n in sdk]
     if tinygo and not gc_go:
-        add("TinyGo" + (" (proxy-wasm-go-sdk)" if go_sdk else ""),
-            tinygo + [f"function name {n!r}" for n in go_sdk])
-    elif gc_go and not import_modules & {"gojs", "go"}:
-        add("Go (GOOS=wasip1)" + (" (proxy-wasm-go-sdk)" if go_sdk else ""),
-            gc_go + [f"function name {n!r}" for n in go_sdk])
+        return "TinyGo" + suffix, tinygo + sdk_evidence
+    if gc_go and not c.import_modules & {"gojs", "go"}:
+        return "Go (GOOS=wasip1)" + suffix, gc_go + sdk_evidence
+    return "", []
 
-    # Emscripten / C++ SDK
-    emcc = []
-    if ("env", "emscripten_notify_memory_growth") in imports:
-        emcc.append("imports env.emscripten_notify_memory_growth")
+
+def _emscripten(c: _Clues) -> tuple[str, list[str]]:
+    emcc = (["imports env.emscripten_notify_memory_growth"]
+            if ("env", "emscripten_notify_memory_growth") in c.imports else [])
     emcc += [f"exports {n}" for n in ("stackSave", "stackRestore", "emscripten_stack_get_end",
-                                        "emscripten_stack_init") if n in exports]
-    emcc += [f"producers sdk: {v}" for v in sdks if "Emscripten" in v]
-    if emcc:
-        add("C++ (Emscripten, proxy-wasm-cpp-sdk)" if any(
-            "proxy_on_" in e for e in exports) else "Emscripten", emcc)
+                                        "emscripten_stack_init") if n in c.exports]
+    emcc += [f"producers sdk: {v}" for v in c.sdks if "Emscripten" in v]
+    sdk = any("proxy_on_" in e for e in c.exports)
+    return ("C++ (Emscripten, proxy-wasm-cpp-sdk)" if sdk else "Emscripten"), emcc
 
-    # AssemblyScript (+ solo-io proxy-runtime)
-    asc = []
-    if ("env", "abort") in imports:
-        asc.append("imports env.abort")
+
+def _assemblyscript(c: _Clues) -> tuple[str, list[str]]:
+    asc = ["imports env.abort"] if ("env", "abort") in c.imports else []
     asc += [f"exports {n}" for n in ("__new", "__pin", "__unpin", "__collect", "__rtti_base",
-                                       "__alloc", "__retain", "__release") if n in exports]
-    if len(asc) >= 2 or ("__new" in exports and "__pin" in exports):
-        add("AssemblyScript" + (" (@solo-io/proxy-runtime)" if "malloc" in exports else ""), asc)
+                                       "__alloc", "__retain", "__release") if n in c.exports]
+    if len(asc) < 2 and not {"__new", "__pin"} <= c.exports:
+        return "", []
+    return "AssemblyScript" + (" (@solo-io/proxy-runtime)" if "malloc" in c.exports else ""), asc
 
-    # C / Zig against wasi-libc
-    c_like = [f"producers language: {v}" for v in languages if v.startswith(("C", "Zig"))]
-    c_like += [f"producers processed-by: {v}" for v in processed
-               if v.startswith(("clang", "Zig", "zig")) and not rust]
-    if c_like and not emcc and not rust:
-        add("Zig" if any("Zig" in v or "zig" in v for v in c_like) else "C/C++ (clang)", c_like)
 
-    if not guesses and import_modules & {"wasi_snapshot_preview1", "wasi_unstable"}:
-        add("unknown (WASI libc)", [f"imports from {m}" for m in sorted(
-            import_modules & {"wasi_snapshot_preview1", "wasi_unstable"})])
+def _c_or_zig(c: _Clues) -> tuple[str, list[str]]:
+    """C / Zig against wasi-libc (unless the Rust or Emscripten evidence explains it)."""
+    if _rust(c)[1] or _emscripten(c)[1]:
+        return "", []
+    c_like = [f"producers language: {v}" for v in c.languages if v.startswith(("C", "Zig"))]
+    c_like += [f"producers processed-by: {v}" for v in c.processed
+               if v.startswith(("clang", "Zig", "zig"))]
+    return ("Zig" if any("Zig" in v or "zig" in v for v in c_like) else "C/C++ (clang)"), c_like
+
+
+_DETECTORS = (_rust, _go_js, _go, _emscripten, _assemblyscript, _c_or_zig)
+
+
+def detect(module: Module) -> tuple[ToolchainGuess, ...]:
+    clues = _Clues(module)
+    guesses = [ToolchainGuess(name, tuple(evidence)) for name, evidence
+               in (d(clues) for d in _DETECTORS) if evidence]
+    wasi = clues.import_modules & {"wasi_snapshot_preview1", "wasi_unstable"}
+    if not guesses and wasi:
+        guesses.append(ToolchainGuess("unknown (WASI libc)",
+                                      tuple(f"imports from {m}" for m in sorted(wasi))))
     return tuple(guesses)

@@ -126,6 +126,8 @@ for _op, (_kind, _feat) in _SINGLE.items():
     _KIND[_op], _FEATURE[_op] = _kind, _feat
 
 
+# long: one table-driven loop over every opcode, the hot path of the full scan; a helper
+# call per immediate kind would add a Python call per instruction
 def decode_expression(cur: Cursor, sink: FeatureSink | None = None,
                       ctx: ExprContext | None = None, const: bool = False,
                       on_call: Callable[[int, bool], None] | None = None) -> None:
