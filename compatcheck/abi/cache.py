@@ -78,8 +78,8 @@ def code_fingerprint() -> bytes:
     h = new_hash()
     h.update(f"{__version__}|{sys.version}|{packaging.__version__}".encode())
     package = Path(__file__).resolve().parent.parent
-    for rel in ("abi/cache.py", "abi/loader.py", "abi/model.py", "abi/schema.py",
-                "wasm/model.py", "record.py"):
+    parts = sorted(p.relative_to(package).as_posix() for p in (package / "abi").glob("*.py"))
+    for rel in parts + ["wasm/model.py", "record.py"]:
         h.update(rel.encode() + b"\0" + (package / rel).read_bytes() + b"\0")
     return h.digest()
 

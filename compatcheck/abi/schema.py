@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .loader import ABI_VERSIONS, MESSAGE_FIELDS, SpecError
+from .vocabulary import ABI_VERSIONS, MESSAGE_FIELDS, SpecError
 
 
 def kind(value: Any) -> str:

@@ -1,0 +1,250 @@
+"""From a build entry and its profile (inheritance resolved) to one HostSpec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from ..record import record
+from .model import WASI_MODULES, HostSpec
+from .spec_files import File, _parse
+from .values import _crashes, _one_of, _sig, _sources
+from .vocabulary import (ABI_VERSIONS, MARKER_RULES, STARTUP_SEQUENCES, STATUSES,
+                         SpecError)
+
+
+def _merge(parent: dict, child: dict) -> dict:
+    out = dict(parent)
+    for k, v in child.items():
+        if k.endswith("_add"):
+            base = k[:-4]
+            out[base] = list(out.get(base, [])) + [x for x in v if x not in out.get(base, [])]
+        elif k.endswith("_remove"):
+            base = k[:-7]
+            out[base] = [x for x in out.get(base, []) if x not in v]
+        elif isinstance(v, dict) and v and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)  # an empty table replaces: "markers = {}" means none
+        else:
+            out[k] = v
+    return out
+
+
+def _load_profiles(files: list[File]) -> dict[str, tuple[Path, dict]]:
+    raw: dict[str, tuple[Path, dict]] = {}
+    for file in files:
+        path, data = file[0], _parse(file, "PROFILE")
+        pid = data.get("id")
+        if pid is None:
+            raise SpecError(f"{path}: id: required (the file name, {path.stem!r})")
+        if pid != path.stem:
+            raise SpecError(f"{path}: id: {pid!r} must equal the file name {path.stem!r}")
+        if pid in raw:
+            raise SpecError(f"{path}: id: duplicate profile {pid!r}")
+        raw[pid] = (path, data)
+    resolved: dict[str, tuple[Path, dict]] = {}
+    for pid in raw:
+        _resolve(pid, (), raw, resolved)
+    for path, data in resolved.values():
+        data["_sources"] = _sources(path, "sources", data.get("sources"),
+                                    _one_of(path, "status", data.get("status", "verified"),
+                                            STATUSES))
+    return resolved
+
+
+def _resolve(pid: str, chain: tuple[str, ...], raw: dict, resolved: dict) -> dict:
+    if pid in resolved:
+        return resolved[pid][1]
+    if pid in chain:
+        raise SpecError(f"{raw[pid][0]}: extends: inheritance cycle {' -> '.join(chain + (pid,))}")
+    path, data = raw[pid]
+    parent_id = data.get("extends")
+    if parent_id is None:
+        merged = dict(data)
+    else:
+        if parent_id not in raw:
+            raise SpecError(f"{path}: extends: unknown profile {parent_id!r}")
+        parent = _resolve(parent_id, chain + (pid,), raw, resolved)
+        inherited = {k: v for k, v in parent.items()
+                     if k not in ("id", "extends", "sources", "status", "summary", "notes",
+                                  "_sources")}
+        child = dict(data)
+        if "unverified" in child:  # a child's list adds to what it inherits
+            child["unverified_add"] = child.pop("unverified") + child.get("unverified_add", [])
+        merged = _merge(inherited, child)
+    resolved[pid] = (path, merged)
+    return merged
+
+
+# --- assembling a HostSpec ---------------------------------------------------------------
+
+_INTERNED: dict = {}
+
+
+def _intern(mapping: dict) -> MappingProxyType:
+    """Builds of one profile share their tables (fewer objects to build, pickle and load)."""
+    key = tuple(mapping.items())
+    try:
+        return _INTERNED.setdefault(key, MappingProxyType(mapping))
+    except TypeError:  # unhashable values
+        return MappingProxyType(mapping)
+
+
+@record
+class _Context:
+    """What every build is assembled from, and where the build stands."""
+    path: Path
+    where: str
+    hostcalls: dict
+    callback_tables: dict
+    runtimes: dict
+
+    def error(self, key: str, problem: str) -> SpecError:
+        return SpecError(f"{self.path}: {self.where}: {key}: {problem}")
+
+
+def _versions(c: _Context, build: dict) -> tuple[Version, Version | None]:
+    if "first" not in build:
+        raise c.error("first", "required")
+    try:
+        first = Version(build["first"])
+        last = Version(build["last"]) if "last" in build else None  # None: every later patch
+    except (InvalidVersion, ValueError) as exc:  # ValueError: over int()'s digit limit
+        raise SpecError(f"{c.path}: {c.where}: {str(exc)[:200]}") from None
+    if last is not None and last < first:
+        raise SpecError(f"{c.path}: {c.where}.last: {last} is older than first {first}")
+    return first, last
+
+
+def _abi(c: _Context, p: dict) -> dict:
+    abi = p.get("abi", {})
+    markers = abi.get("markers", {})
+    for name, version in markers.items():
+        if version not in ABI_VERSIONS:
+            raise c.error(f"abi.markers.{name}", f"unknown ABI version {version!r}")
+    rule = abi.get("rule", "first-function-export")
+    if rule not in MARKER_RULES:
+        raise c.error("abi.rule", f"{rule!r} not one of {MARKER_RULES}")
+    assumed = abi.get("assumed", "0.1.0")
+    if assumed not in ABI_VERSIONS:
+        raise c.error("abi.assumed", f"unknown ABI version {assumed!r}")
+    stage = abi.get("stage", "abi")
+    if stage not in ("abi", "after-compile", "functions"):
+        raise c.error("abi.stage", f"{stage!r} not abi, after-compile or functions")
+    if rule != "none" and not markers:
+        raise c.error("abi.markers", "a host that reads markers must accept one")
+    return {"abi_markers": MappingProxyType(dict(markers)), "marker_rule": rule,
+            "marker_stage": stage, "_abi_keys": sorted(set(markers.values())) or [assumed]}
+
+
+def _host_functions(c: _Context, p: dict, abi_keys: list[str]) -> dict:
+    hf = p.get("host_functions", {})
+    env = c.hostcalls["env"]
+    overrides = {k: _sig(c.path, f"host_functions.signatures.{k}", v)
+                 for k, v in hf.get("signatures", {}).items()}
+    common = hf.get("common", [])
+    by_abi = {}
+    for version in abi_keys:
+        names = list(common) + [n for n in hf.get(version, []) if n not in common]
+        for n in names:
+            if n not in overrides and n not in env:
+                raise SpecError(f"{c.path}: {c.where}: host function {n!r} has no signature "
+                                "in hostcalls.toml")
+        by_abi[version] = _intern({n: overrides[n] if n in overrides else env[n]
+                                    for n in names})
+    return {"host_functions": _intern(by_abi)}
+
+
+def _wasi_and_shims(c: _Context, p: dict) -> dict:
+    tables = {}
+    for section, kind, what in (("wasi", "wasi", "WASI function"),
+                                ("env_shims", "env_shims", "env shim")):
+        known = c.hostcalls[kind]
+        for n in p.get(section, {}).get("functions", []):
+            if n not in known:
+                raise SpecError(f"{c.path}: {c.where}: {what} {n!r} has no signature in "
+                                "hostcalls.toml")
+        tables[kind] = _intern({n: known[n] for n in p.get(section, {}).get("functions", [])})
+    imports = {"memory": "accept", "table": "accept", "global": "reject", "tag": "reject"}
+    imports.update(p.get("imports", {}))
+    for k, v in imports.items():
+        if v not in ("accept", "reject"):
+            raise c.error(f"imports.{k}", f"{v!r} not accept/reject")
+    return {"wasi_modules": tuple(p.get("wasi", {}).get("modules", list(WASI_MODULES))),
+            "wasi": tables["wasi"], "env_shims": tables["env_shims"],
+            "non_function_imports": _intern(imports)}
+
+
+def _allocator_and_startup(c: _Context, p: dict) -> dict:
+    alloc, startup = p.get("allocator", {}), p.get("startup", {})
+    sequence = startup.get("sequence", "")
+    if sequence not in STARTUP_SEQUENCES:
+        raise c.error("startup.sequence", f"{sequence!r} not one of {STARTUP_SEQUENCES}")
+    allowed = startup.get("allowed")
+    return {"allocator_any_of": tuple(alloc.get("any_of", [])),
+            "allocator_all_of": tuple(alloc.get("all_of", [])),
+            "allocator_type": _sig(c.path, "allocator.type", alloc.get("type", "(i32) -> (i32)")),
+            "startup_sequence": sequence,
+            "startup_allowed": None if allowed is None else frozenset(allowed)}
+
+
+def _callbacks(c: _Context, p: dict, abi_keys: list[str]) -> dict:
+    cb = p.get("callbacks", {})
+    table_name = cb.get("table", "cpp-host")
+    if table_name not in c.callback_tables:
+        raise c.error("callbacks.table", f"unknown table {table_name!r}")
+    table = c.callback_tables[table_name]
+    callbacks: dict[str, Any] = {}
+    for version in abi_keys:
+        merged = dict(table.get("all", {}))
+        merged.update(table.get(version, {}))
+        for name, sig in cb.get("overrides", {}).get(version, {}).items():
+            merged[name] = _sig(c.path, f"callbacks.overrides.{version}.{name}", sig)
+        for name in cb.get("absent", []):
+            merged.pop(name, None)
+        callbacks[version] = _intern(merged)
+    return {"callbacks": MappingProxyType(callbacks),
+            "callbacks_checked": cb.get("checked", True)}
+
+
+def _runtime_and_messages(c: _Context, build: dict, p: dict) -> dict:
+    if "runtime" not in build:
+        raise SpecError(f"{c.path}: {c.where}.runtime: required")
+    runtime = c.runtimes.get(build["runtime"])
+    if runtime is None:
+        raise SpecError(f"{c.path}: {c.where}.runtime: unknown runtime {build['runtime']!r}")
+    messages = p.get("messages", {})
+    for key in ("missing_import", "import_type_mismatch", "missing_allocator", "load_failed"):
+        if key not in messages:
+            raise c.error(f"messages.{key}", "required")
+    memory = p.get("memory", {})
+    return {"runtime": runtime,
+            "runtimes_compiled": tuple(build.get("runtimes_compiled", [runtime.engine])),
+            "messages": _intern(dict(messages)),
+            "crashes": _crashes(c.path, f"{c.where}: crashes", p.get("crashes", []))
+            | runtime.crashes,
+            "memory_loaded_pages": memory.get("largest_loaded_pages"),
+            "memory_refused_pages": memory.get("smallest_refused_pages"),
+            "memory_cap_pages": memory.get("cap_pages")}
+
+
+def _host_spec(c: _Context, build: dict, profile: dict) -> HostSpec:
+    status = _one_of(c.path, c.where + ".status", build.get("status", "verified"), STATUSES)
+    first, last = _versions(c, build)
+    abi = _abi(c, profile)
+    abi_keys = abi.pop("_abi_keys")
+    sources = _sources(c.path, c.where + ".sources", build.get("sources"), status)
+    sources += tuple(s for s in profile["_sources"] if s not in sources)
+    return HostSpec(
+        id=build["id"], product=build["product"], first=first, last=last,
+        title=build.get("title", ""), status=status, sources=sources,
+        unverified=frozenset(build.get("unverified", [])) | frozenset(profile.get("unverified", [])),
+        profile=build["profile"], current=build.get("current", False),
+        pins=MappingProxyType(dict(build.get("pins", {}))), notes=tuple(build.get("notes", [])),
+        known_host_functions=c.hostcalls["_names"], **abi,
+        **_host_functions(c, profile, abi_keys), **_wasi_and_shims(c, profile),
+        **_allocator_and_startup(c, profile), **_callbacks(c, profile, abi_keys),
+        **_runtime_and_messages(c, build, profile),
+    )

@@ -1,0 +1,39 @@
+"""The words a spec may use: ABI versions, proposals, statuses, rules, message keys and their
+placeholders, crash kinds; and SpecError, the one error every spec problem raises."""
+
+from __future__ import annotations
+
+import re
+
+ABI_VERSIONS = ("0.1.0", "0.2.0", "0.2.1")
+FEATURES = frozenset({
+    "sign-extension", "saturating-float-to-int", "bulk-memory", "multi-value",
+    "reference-types", "simd", "relaxed-simd", "threads", "exceptions", "exceptions-legacy",
+    "exceptions-exnref", "tail-call", "extended-const", "function-references", "gc",
+    "multi-memory", "memory64", "mutable-globals", "ref-null-heap-type",
+})
+STATUSES = ("verified", "inferred", "probed", "unverified")
+STARTUP_SEQUENCES = ("start-or-ctors", "initialize-or-start-or-ctors", "initialize-main-or-start",
+                     "initialize-main-mainvoid-or-start")
+MARKER_RULES = ("first-function-export", "require-any", "none")
+SOURCE_RE = re.compile(r"^(?:[\w.-]+/[\w.-]+@[0-9a-f]{40}:\S.*|probed from \S.*|unverified: \S.*)$")
+# The host's own texts, and the placeholders each may use (what callers of HostSpec.message pass).
+MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "missing_import": ("import",),
+    "import_type_mismatch": ("import", "want", "have"),
+    "bad_signature": ("name", "want", "have"),
+    "trap": ("function", "trap"),
+    "restricted_call": ("function",),
+    **{k: () for k in ("missing_marker", "missing_allocator", "load_failed", "instantiate_failed",
+                       "vm_start_failed", "configure_failed", "wrapper", "no_runtime",
+                       "corrupted")},
+}
+MESSAGE_KEYS = frozenset(MESSAGE_FIELDS)
+# module shapes that take the process down (checks/capi.py, checks/startup.py)
+CRASH_KINDS = ("tag-import", "tag-export", "capi-v128", "capi-gc-ref", "capi-exnref",
+               "start-section-host-call")
+V8_VERSION_RE = re.compile(r"^\d{1,9}(\.\d{1,9})+$")
+
+
+class SpecError(Exception):
+    """A spec file is malformed or inconsistent; message names file, key and reason."""
