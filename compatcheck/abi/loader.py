@@ -102,8 +102,30 @@ def _build(files: dict[str, list[File]]) -> SpecSet:
     callbacks_file = _parse(files["callbacks"][0], "CALLBACKS_FILE")
     notes = _callbacks_elsewhere(builds, callbacks_file)
     triggers = _callback_triggers(callbacks_file)
-    builds = [replace(b, callbacks_elsewhere=notes, callback_triggers=triggers) for b in builds]
+    since = _feature_since(builds)
+    builds = [replace(b, callbacks_elsewhere=notes, callback_triggers=triggers,
+                      feature_since=since) for b in builds]
     return SpecSet(tuple(builds), runtimes, abi_versions, frozenset(known_callbacks), hostcalls)
+
+
+def _feature_since(builds: list[HostSpec]) -> MappingProxyType:
+    """Per proposal, the oldest build of each maintained product from which every later build
+    of that product accepts it ("envoy 1.21.0, istio 1.13.0")."""
+    maintained = sorted({b.product for b in builds if b.current})
+    features = set().union(*(b.runtime.features for b in builds))
+    out = {}
+    for feature in sorted(features):
+        firsts = []
+        for product in maintained:
+            line = sorted((b for b in builds if b.product == product
+                           and b.runtime.engine != "none"), key=lambda b: b.first)
+            start = len(line)
+            while start > 0 and feature in line[start - 1].runtime.features:
+                start -= 1
+            if start < len(line):
+                firsts.append(f"{product} {line[start].first}")
+        out[feature] = ", ".join(firsts)
+    return MappingProxyType(out)
 
 
 def _callbacks_elsewhere(builds: list[HostSpec], callbacks_file: dict) -> MappingProxyType:

@@ -77,6 +77,7 @@ class HostSpec:
     memory_cap_pages: int | None = None  # the host's cap on the runtime's memory (cpp-host)
     callbacks_elsewhere: Mapping[str, str] = MappingProxyType({})  # name -> why it is harmless
     callback_triggers: Mapping[str, tuple[str, ...]] = MappingProxyType({})  # the host calls
+    feature_since: Mapping[str, str] = MappingProxyType({})  # proposal -> oldest accepting builds
 
     @property
     def version_label(self) -> str:

@@ -53,5 +53,10 @@ def check(ctx: CheckContext) -> list:
             unverified=host.runtime.source.status in ("unverified", "inferred"),
             fix=f"The module uses {title} ({feature}), first at {use.where()}; "
                 f"{host.runtime.engine} {host.runtime.version} in this build does not accept "
-                f"it. {TOOLCHAIN_FIX.get(feature, '')}".strip()))
+                f"it. {TOOLCHAIN_FIX.get(feature, '')}".strip() + _oldest(host, feature)))
     return out
+
+
+def _oldest(host, feature: str) -> str:
+    since = host.feature_since.get(feature)
+    return f" Oldest builds that accept it: {since}." if since else ""
