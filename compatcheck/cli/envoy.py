@@ -29,7 +29,8 @@ from .common import (fail_usage,
 @click.option("--spec-dir", multiple=True, type=click.Path(file_okay=False))
 def confirm(file, envoy_path, target, plugin_config, runtime, timeout, fmt, spec_dir):
     """Run a real Envoy (validate mode) on FILE and compare with the prediction."""
-    from ..envoy import EnvoyError, identify, run_validate
+    from ..envoy import EnvoyError
+    from ..envoy.judge import EnvoyJudge
     from ..envoy.confirm import Comparison, build_for_binary
     from ..inputs import InputError, read_file
     from ..runner import check_bytes
@@ -37,7 +38,7 @@ def confirm(file, envoy_path, target, plugin_config, runtime, timeout, fmt, spec
     config = load_config_or_fail()
     specs = load_specs_or_fail(spec_dirs_of(spec_dir, config))
     try:
-        version = identify(envoy_path, timeout)
+        version = EnvoyJudge(envoy_path).identify(timeout)
     except EnvoyError as exc:
         fail_usage(f"{envoy_path}: {exc}")
     if target:
@@ -52,7 +53,7 @@ def confirm(file, envoy_path, target, plugin_config, runtime, timeout, fmt, spec
     except InputError as exc:
         fail_usage(f"{file}: {exc}")
     report = check_bytes(file, data, [host])
-    outcome = run_validate(envoy_path, file, runtime, plugin_config, timeout)
+    outcome = EnvoyJudge(envoy_path).load(file, runtime, plugin_config, timeout)
     if outcome.status in ("error", "timeout"):
         fail_usage(f"{envoy_path}: {outcome.detail}")
     cmp = Comparison(report.results[0], outcome)

@@ -13,10 +13,10 @@ from typing import Callable
 from ..process import sigterm_raises
 from ..validate import identify
 from . import steps
-from .prober import Module, Prober, _host_type
+from .prober import ProbeModule, Prober, _host_type
 from .spec_out import compare, to_toml
 
-__all__ = ["Module", "Prober", "_host_type", "compare", "probe", "to_toml"]
+__all__ = ["ProbeModule", "Prober", "_host_type", "compare", "probe", "to_toml"]
 
 # One line of progress per step, from what it measured.
 _SAY: dict[str, Callable[[dict], str]] = {

@@ -16,7 +16,8 @@ import wasmtime
 from ...wasm import FuncType
 from .. import validate
 from ..process import stop_all
-from ..validate import EnvoyError, EnvoyOutcome, run_validate
+from ..judge import EnvoyJudge, Judge
+from ..validate import EnvoyError, EnvoyOutcome
 
 RUNTIMES = ("v8", "wamr", "wasmtime", "wavm", "wasmedge", "null")
 MARKERS = {"proxy_abi_version_0_1_0": "0.1.0", "proxy_abi_version_0_2_0": "0.2.0",
@@ -36,7 +37,7 @@ def _const(t: str) -> str:
 
 
 @dataclass
-class Module:
+class ProbeModule:
     """A probe module: a base that loads, plus changes."""
     marker: str | None = "proxy_abi_version_0_2_1"
     markers: tuple[str, ...] = ()
@@ -75,8 +76,9 @@ class Module:
 
 class Prober:
     def __init__(self, envoy: str, jobs: int = 2, log: Callable[[str], None] | None = None,
-                 timeout: float = 60.0):
+                 timeout: float = 60.0, judge: Judge | None = None):
         self.envoy = envoy
+        self.judge: Judge = judge or EnvoyJudge(envoy)
         self.jobs = jobs
         self.runs = 0
         self.timeout = timeout
@@ -101,8 +103,8 @@ class Prober:
         with open(path, "wb") as fh:
             fh.write(data)
         try:
-            return run_validate(self.envoy, path, runtime or self.runtime,
-                                timeout=timeout or self.timeout, stop=self._stop)
+            return self.judge.load(path, runtime or self.runtime,
+                                   timeout=timeout or self.timeout, stop=self._stop)
         finally:
             os.unlink(path)
 
@@ -122,11 +124,11 @@ class Prober:
         stop_all(self._stop)
         raise self._failure
 
-    def run(self, module: Module | str, runtime: str | None = None) -> EnvoyOutcome:
-        text = module.wat() if isinstance(module, Module) else module
+    def run(self, module: ProbeModule | str, runtime: str | None = None) -> EnvoyOutcome:
+        text = module.wat() if isinstance(module, ProbeModule) else module
         return self.run_bytes(bytes(wasmtime.wat2wasm(text)), runtime)
 
-    def first(self, module: Module, runtime: str) -> EnvoyOutcome:
+    def first(self, module: ProbeModule, runtime: str) -> EnvoyOutcome:
         """A module that loads on every build must get an Envoy outcome in bounded time."""
         limit = min(self.timeout, validate.ANSWER_TIMEOUT)
         out = self.outcome(bytes(wasmtime.wat2wasm(module.wat())), runtime, limit)
@@ -151,7 +153,7 @@ class Prober:
         finally:
             pool.shutdown(wait=True)
 
-    def linking(self, make: Callable[[list], Module], items: list) -> dict:
+    def linking(self, make: Callable[[list], ProbeModule], items: list) -> dict:
         """Which items link: bisect on failure (the host names only the first bad import)."""
         result: dict = {}
         pending = [items] if items else []

@@ -8,7 +8,7 @@ import re
 
 from ...wasm import FuncType
 from ..validate import EnvoyError, EnvoyOutcome
-from .prober import (MARKERS, NO_RUNTIME, RUNTIMES, WASI_NAMES, Module, Prober, _host_type,
+from .prober import (MARKERS, NO_RUNTIME, RUNTIMES, WASI_NAMES, ProbeModule, Prober, _host_type,
                      _template)
 
 Facts = dict
@@ -16,7 +16,7 @@ Facts = dict
 
 def runtimes(p: Prober, hc: dict, known: Facts) -> Facts:
     """Runtimes compiled in; V8 first: it decides whether this is an Envoy that answers."""
-    base = Module()
+    base = ProbeModule()
     outs = {"v8": p.first(base, "envoy.wasm.runtime.v8")}
     outs.update({rt: p.run(base, f"envoy.wasm.runtime.{rt}") for rt in RUNTIMES if rt != "v8"})
     compiled = [rt for rt, o in outs.items() if not any(NO_RUNTIME in m for m in o.messages)]
@@ -35,15 +35,15 @@ def runtimes(p: Prober, hc: dict, known: Facts) -> Facts:
 
 def markers(p: Prober, hc: dict, known: Facts) -> Facts:
     """ABI markers accepted, the first-export rule, the missing-marker message."""
-    marker_out = dict(zip(MARKERS, p.many([Module(marker=m) for m in MARKERS])))
+    marker_out = dict(zip(MARKERS, p.many([ProbeModule(marker=m) for m in MARKERS])))
     accepted = {m: v for m, v in MARKERS.items() if marker_out[m].status == "loaded"}
-    none = p.run(Module(marker=None))
+    none = p.run(ProbeModule(marker=None))
     rule = "first-function-export"
     if {"proxy_abi_version_0_1_0", "proxy_abi_version_0_2_1"} <= set(accepted):
         getconf = [("env", "proxy_get_configuration", hc["env"]["proxy_get_configuration"])]
-        first_010 = p.run(Module(markers=("proxy_abi_version_0_1_0", "proxy_abi_version_0_2_1"),
+        first_010 = p.run(ProbeModule(markers=("proxy_abi_version_0_1_0", "proxy_abi_version_0_2_1"),
                                  imports=getconf))
-        first_021 = p.run(Module(markers=("proxy_abi_version_0_2_1", "proxy_abi_version_0_1_0"),
+        first_021 = p.run(ProbeModule(markers=("proxy_abi_version_0_2_1", "proxy_abi_version_0_1_0"),
                                  imports=getconf))
         if not (first_010.status == "loaded" and first_021.status == "refused"):
             rule = "unknown"
@@ -58,12 +58,12 @@ def host_functions(p: Prober, hc: dict, known: Facts) -> Facts:
     per_abi: dict = {}
     host_signatures: dict = {}
     for marker, abi in known["markers"].items():
-        res = p.linking(lambda g, m=marker: Module(marker=m, imports=[("env", n, sig[n]) for n in g]),
+        res = p.linking(lambda g, m=marker: ProbeModule(marker=m, imports=[("env", n, sig[n]) for n in g]),
                         env_names)
         per_abi[abi] = sorted(n for n, r in res.items() if r == "ok")
         # present with another type: the refusal names the host's type; measure it
         for n in sorted(n for n, r in res.items() if r == "mismatch"):
-            host_type = _host_type(p.run(Module(marker=marker, imports=[("env", n, sig[n])])))
+            host_type = _host_type(p.run(ProbeModule(marker=marker, imports=[("env", n, sig[n])])))
             if host_type is not None:
                 host_signatures[n] = str(host_type)
                 per_abi[abi].append(n)
@@ -75,8 +75,8 @@ def host_functions(p: Prober, hc: dict, known: Facts) -> Facts:
 
 
 def _import_messages(p: Prober) -> dict:
-    missing = p.run(Module(imports=[("env", "proxy_compatcheck_probe", FuncType((), ()))]))
-    mismatch = p.run(Module(imports=[("env", "proxy_log", FuncType(("i32",), ()))]))
+    missing = p.run(ProbeModule(imports=[("env", "proxy_compatcheck_probe", FuncType((), ()))]))
+    mismatch = p.run(ProbeModule(imports=[("env", "proxy_log", FuncType(("i32",), ()))]))
     mm = _template(mismatch.first_error or "", "env.proxy_log", "import")
     mm = re.sub(r"want: .*?, but host exports: .*$", "want: {want}, but host exports: {have}", mm)
     return {"missing_import": _template(missing.first_error or "", "env.proxy_compatcheck_probe",
@@ -89,7 +89,7 @@ def wasi(p: Prober, hc: dict, known: Facts) -> Facts:
     names = sorted(hc["wasi"])
     out = {}
     for module in WASI_NAMES:
-        res = p.linking(lambda g, mod=module: Module(imports=[(mod, n, hc["wasi"][n]) for n in g]),
+        res = p.linking(lambda g, mod=module: ProbeModule(imports=[(mod, n, hc["wasi"][n]) for n in g]),
                         names)
         out[module] = sorted(n for n, r in res.items() if r == "ok")
     return {"wasi": out, "messages": {}}
@@ -97,10 +97,10 @@ def wasi(p: Prober, hc: dict, known: Facts) -> Facts:
 
 def import_kinds(p: Prober, hc: dict, known: Facts) -> Facts:
     """Memory, table, global and tag imports: accepted, refused or fatal."""
-    kinds = {"memory": Module(memory='(import "env" "memory" (memory 1))'),
-             "table": Module(extra_imports='(import "env" "table" (table 1 funcref))'),
-             "global": Module(extra_imports='(import "env" "g" (global i32))'),
-             "tag": Module(extra_imports='(import "env" "tag" (tag (param i32)))')}
+    kinds = {"memory": ProbeModule(memory='(import "env" "memory" (memory 1))'),
+             "table": ProbeModule(extra_imports='(import "env" "table" (table 1 funcref))'),
+             "global": ProbeModule(extra_imports='(import "env" "g" (global i32))'),
+             "tag": ProbeModule(extra_imports='(import "env" "tag" (tag (param i32)))')}
     outs = dict(zip(kinds, p.many(list(kinds.values()))))
     return {"imports": {k: ("accept" if o.status == "loaded" else "crash"
                             if o.status == "crashed" else "reject") for k, o in outs.items()},
@@ -109,10 +109,10 @@ def import_kinds(p: Prober, hc: dict, known: Facts) -> Facts:
 
 def allocator(p: Prober, hc: dict, known: Facts) -> Facts:
     """The allocator exports accepted, the missing-allocator and bad-signature messages."""
-    msgs = {"missing_allocator": p.run(Module(malloc=None)).first_error or ""}
-    alias = p.run(Module(malloc='(func (export "proxy_on_memory_allocate") (param i32) '
+    msgs = {"missing_allocator": p.run(ProbeModule(malloc=None)).first_error or ""}
+    alias = p.run(ProbeModule(malloc='(func (export "proxy_on_memory_allocate") (param i32) '
                                 '(result i32) (i32.const 0))'))
-    bad = p.run(Module(malloc='(func (export "malloc") (param i64) (result i32) (i32.const 0))'))
+    bad = p.run(ProbeModule(malloc='(func (export "malloc") (param i64) (result i32) (i32.const 0))'))
     m = re.match(r"(Bad function signature for: )malloc(.*)$", bad.first_error or "")
     if m:
         tail = re.sub(r"want: .*?, but the module exports: .*$",
@@ -134,7 +134,7 @@ def callbacks_checked(p: Prober, hc: dict, known: Facts) -> Facts:
     wrong = "".join(f'(func (export "{c}") (param i64 i64 i64 i64 i64 i64 i64))'
                     for c in candidates)
     for marker, abi in known["markers"].items():
-        out = p.run(Module(marker=marker, callbacks="", extra=wrong))
+        out = p.run(ProbeModule(marker=marker, callbacks="", extra=wrong))
         checked[abi] = sorted({mm.group(1) for line in out.messages
                                for mm in [re.match(r"Bad function signature for: (\w+)", line)]
                                if mm})
@@ -146,7 +146,7 @@ _START_TYPES = {"_initialize": "", "_start": "", "__wasm_call_ctors": "",
                 "main": "(param i32 i32) (result i32)", "__main_void": "(result i32)"}
 
 
-def _start_module(hc: dict, exported: list[str]) -> Module:
+def _start_module(hc: dict, exported: list[str]) -> ProbeModule:
     """Each start export logs its own name."""
     data, funcs = [], []
     for i, n in enumerate(exported):
@@ -155,7 +155,7 @@ def _start_module(hc: dict, exported: list[str]) -> Module:
         ret = " (i32.const 0)" if "result" in _START_TYPES[n] else ""
         funcs.append(f'(func (export "{n}") {_START_TYPES[n]} (drop (call $i0 (i32.const 3) '
                      f'(i32.const {off}) (i32.const {len(n)}))){ret})')
-    return Module(imports=[("env", "proxy_log", hc["env"]["proxy_log"])],
+    return ProbeModule(imports=[("env", "proxy_log", hc["env"]["proxy_log"])],
                   extra=" ".join(data + funcs))
 
 
@@ -184,7 +184,7 @@ def startup_sequence(p: Prober, hc: dict, known: Facts) -> Facts:
     out: Facts = {"startup_sequence": sequence, "messages": {},
                   "startup_observed": {"all": seq_all, "without _initialize": seq_noinit,
                                        "_initialize + __main_void": seq_mv}}
-    trap = p.run(Module(extra='(func (export "_initialize") unreachable)'))
+    trap = p.run(ProbeModule(extra='(func (export "_initialize") unreachable)'))
     tm = re.match(r"Function: _initialize failed: (.*)$", trap.first_error or "")
     if tm:
         out["messages"]["trap"] = "Function: {function} failed: {trap}"
@@ -203,7 +203,7 @@ def startup_allowed(p: Prober, hc: dict, known: Facts) -> Facts:
               for n in known["wasi"]["wasi_snapshot_preview1"] if n != "proc_exit"]
 
     def init_module(group):
-        return Module(marker=latest_marker, imports=list(group),
+        return ProbeModule(marker=latest_marker, imports=list(group),
                       init_calls=list(range(len(group))))
 
     res = p.linking(init_module, cands)
@@ -222,22 +222,22 @@ def runtime_limits(p: Prober, hc: dict, known: Facts) -> Facts:
     """Proposals accepted, memory limits, the module shapes that crash the process, and how
     the runtime words a refusal."""
     from ..probe_modules import CRASH_MODULES, PROPOSAL_MODULES
-    prop_out = dict(zip(PROPOSAL_MODULES, p.many([Module(extra=w)
+    prop_out = dict(zip(PROPOSAL_MODULES, p.many([ProbeModule(extra=w)
                                                   for w in PROPOSAL_MODULES.values()])))
     # a well-formed module whose code does not validate: what the runtime's refusal reads like
-    msgs = {"load_failed": p.run(Module(extra="(func (result i32) (i64.const 0))")).first_error
+    msgs = {"load_failed": p.run(ProbeModule(extra="(func (result i32) (i64.const 0))")).first_error
             or ""}
     loaded_pages, refused_pages = None, None
     for pages in (16384, 16385, 32768):
-        o = p.run(Module(memory=f'(memory (export "memory") {pages})'))
+        o = p.run(ProbeModule(memory=f'(memory (export "memory") {pages})'))
         if o.status == "loaded":
             loaded_pages = pages
         elif refused_pages is None:
             refused_pages = pages
             msgs["instantiate_failed"] = o.first_error or ""
-    shapes = [Module(extra_imports=imp, extra=defs) for imp, defs in CRASH_MODULES.values()]
+    shapes = [ProbeModule(extra_imports=imp, extra=defs) for imp, defs in CRASH_MODULES.values()]
     crashes = [kind for kind, o in zip(CRASH_MODULES, p.many(shapes)) if o.status == "crashed"]
-    start_sec = p.run(Module(imports=[("env", "proxy_log", hc["env"]["proxy_log"])],
+    start_sec = p.run(ProbeModule(imports=[("env", "proxy_log", hc["env"]["proxy_log"])],
                              extra='(func $s (drop (call $i0 (i32.const 3) (i32.const 0) '
                                    '(i32.const 0)))) (start $s)'))
     if start_sec.status == "crashed":
