@@ -7,6 +7,12 @@ compiles generated code for every class. A record keeps its fields in the instan
 
 from __future__ import annotations
 
+try:
+    from typing import dataclass_transform  # tells type checkers a record is a dataclass
+except ImportError:  # Python 3.10, and typing_extensions is no dependency of ours
+    def dataclass_transform(**_kwargs):  # type: ignore[misc,no-redef]
+        return lambda f: f
+
 _MISSING = object()
 
 
@@ -24,6 +30,7 @@ class FrozenRecordError(AttributeError):
 
 
 # long: the class body it builds (init, eq, hash, repr, setattr) reads best in one place
+@dataclass_transform(frozen_default=True, field_specifiers=(Factory,))
 def record(cls=None, *, uncompared: tuple[str, ...] = ()):
     """Class decorator. Fields are the annotated names, in order; a class value is the default.
 

@@ -37,7 +37,7 @@ class SpecSet:
 
 def _load_hostcalls(file: File) -> dict:
     path, data = file[0], _parse(file, "HOSTCALLS_FILE")
-    hostcalls = {section: {k: _sig(path, f"{section}.{k}", v)
+    hostcalls: dict = {section: {k: _sig(path, f"{section}.{k}", v)
                            for k, v in data.get(section, {}).items()}
                  for section in ("env", "env_shims", "wasi")}
     hostcalls["_names"] = frozenset(hostcalls["env"])
@@ -74,7 +74,7 @@ def _load_builds(files: list[File], profiles: dict, hostcalls: dict, callback_ta
                     raise SpecError(f"{path}: {where}.{key}: required")
             if bid in seen:
                 raise SpecError(f"{path}: {where}: id already used in {seen[bid]}")
-            seen[bid] = path
+            seen[str(bid)] = path
             if build["profile"] not in profiles:
                 raise SpecError(f"{path}: {where}.profile: unknown profile {build['profile']!r}")
             profile = profiles[build["profile"]][1]

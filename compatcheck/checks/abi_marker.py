@@ -7,7 +7,8 @@ from .context import CheckContext
 
 
 def check(ctx: CheckContext) -> list:
-    host, out = ctx.host, []
+    host = ctx.host
+    out: list = []
     if host.marker_rule == "none":
         return out
     markers = ctx.marker_exports

@@ -58,10 +58,11 @@ def _crash(ctx: CheckContext, kind: str, name: str, extern, importing: bool):
 
 
 def check(ctx: CheckContext) -> list:
-    host, out = ctx.host, []
+    host = ctx.host
+    out: list = []
     if host.runtime.engine != "v8" or not host.crashes:
         return out
-    entries = [(True, i.kind, i.qualified_name, i.type, i.offset) for i in ctx.module.imports]
+    entries: list[tuple] = [(True, i.kind, i.qualified_name, i.type, i.offset) for i in ctx.module.imports]
     entries += [(False, e.kind, e.name, e.type, e.offset) for e in ctx.module.exports]
     for importing, kind, name, extern, offset in entries:
         found = _crash(ctx, kind, name, extern, importing)

@@ -11,9 +11,9 @@ from ..wasm.features import FeatureUse, detect_features
 ABI_MARKER_PREFIX = "proxy_abi_version_"
 
 
-def v8_signature(ft: FuncType | None) -> str:
+def v8_signature(ft: object) -> str:
     """Types the way V8-based hosts print them: ``i32 i32 -> i32``, ``void -> void``."""
-    if ft is None:
+    if not isinstance(ft, FuncType):
         return "?"
     params = " ".join(ft.params) or "void"
     results = " ".join(ft.results) or "void"

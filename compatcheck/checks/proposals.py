@@ -37,7 +37,8 @@ TOOLCHAIN_FIX = {
 
 
 def check(ctx: CheckContext) -> list:
-    host, out = ctx.host, []
+    host = ctx.host
+    out: list = []
     if host.runtime.engine == "none":
         return out
     accepted = host.runtime.features

@@ -86,6 +86,8 @@ def check(ctx: CheckContext) -> list:
 
 
 def _start_section_undecided(ctx: CheckContext) -> bool:
+    if ctx.module.start is None:
+        return False
     reach = ctx.reach([ctx.module.start])
     return bool(reach.imports) and not reach.certain
 
@@ -95,6 +97,7 @@ def _start_section(ctx: CheckContext):
     exists: a host call from there crashes cpp-host. Static reach first, then a sandboxed
     instantiation (smoke mode) when reach cannot tell."""
     host, module = ctx.host, ctx.module
+    assert module.start is not None  # called only for a module with a start section
     reach = ctx.reach([module.start])
     imported = module.imports_of_kind("func")
     names = ", ".join(imported[i].qualified_name for i in sorted(reach.imports))

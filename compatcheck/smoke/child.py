@@ -66,7 +66,7 @@ def _define_imports(wasmtime, store, linker, module, rec: Recorder, memory_bytes
 
 
 def _outcome(wasmtime, exc: BaseException, box: dict) -> tuple[str, str]:
-    cause = exc
+    cause: BaseException | None = exc
     while cause is not None and not isinstance(cause, (Exited, CallLimit)):
         cause = cause.__cause__ or cause.__context__
     if isinstance(cause, Exited):

@@ -166,8 +166,8 @@ class Module:
     data_count: int
     datacount_section: int | None
     # Function bodies as two compact arrays (a big module has 100k of them); see ``code``.
-    code_offsets: array = Factory(lambda: array("I"))
-    code_sizes: array = Factory(lambda: array("I"))
+    code_offsets: array = Factory(lambda: array("I"))  # type: ignore[assignment]
+    code_sizes: array = Factory(lambda: array("I"))  # type: ignore[assignment]
     name_section: tuple[int, int] | None = None  # payload span, parsed on first use
     producers: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType({})
     target_features: tuple[tuple[str, str], ...] = ()
@@ -252,4 +252,5 @@ class Module:
 
     @property
     def all_memories(self) -> tuple[MemoryType, ...]:
-        return tuple(i.type for i in self.imports if i.kind == "memory") + self.memories  # type: ignore[operator]
+        imported = tuple(i.type for i in self.imports if isinstance(i.type, MemoryType))
+        return imported + self.memories

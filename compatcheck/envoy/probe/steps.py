@@ -58,8 +58,9 @@ def host_functions(p: Prober, hc: dict, known: Facts) -> Facts:
     per_abi: dict = {}
     host_signatures: dict = {}
     for marker, abi in known["markers"].items():
-        res = p.linking(lambda g, m=marker: ProbeModule(marker=m, imports=[("env", n, sig[n]) for n in g]),
-                        env_names)
+        def make(group: list, m: str = marker) -> ProbeModule:
+            return ProbeModule(marker=m, imports=[("env", n, sig[n]) for n in group])
+        res = p.linking(make, env_names)
         per_abi[abi] = sorted(n for n, r in res.items() if r == "ok")
         # present with another type: the refusal names the host's type; measure it
         for n in sorted(n for n, r in res.items() if r == "mismatch"):
@@ -89,8 +90,9 @@ def wasi(p: Prober, hc: dict, known: Facts) -> Facts:
     names = sorted(hc["wasi"])
     out = {}
     for module in WASI_NAMES:
-        res = p.linking(lambda g, mod=module: ProbeModule(imports=[(mod, n, hc["wasi"][n]) for n in g]),
-                        names)
+        def make(group: list, mod: str = module) -> ProbeModule:
+            return ProbeModule(imports=[(mod, n, hc["wasi"][n]) for n in group])
+        res = p.linking(make, names)
         out[module] = sorted(n for n, r in res.items() if r == "ok")
     return {"wasi": out, "messages": {}}
 
