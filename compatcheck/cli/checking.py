@@ -40,7 +40,7 @@ def _report_problems(run) -> None:
 @click.command(epilog=exitcodes.HELP)
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("-t", "--target", "targets", multiple=True, help=TARGET_HELP)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github"]),
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "gitlab"]),
               default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default=None,

@@ -1,4 +1,5 @@
-"""Renderers: turn a CheckRun into text, JSON, SARIF, JUnit or GitHub annotations.
+"""Renderers: turn a CheckRun into text, JSON, SARIF, JUnit, GitHub annotations or GitLab code
+quality.
 
 Every renderer has one signature, ``render(run, options) -> str``; a new format is a renderer
 and a line in RENDERERS.
@@ -19,9 +20,10 @@ def _lazy(module: str, name: str):
 CHECK_RENDERERS = {
     "text": _lazy("check_text", "render_check"),
     "json": _lazy("machine", "render_json"),
-    "sarif": _lazy("machine", "render_sarif"),
+    "sarif": _lazy("sarif", "render_sarif"),
     "junit": _lazy("machine", "render_junit"),
     "github": _lazy("machine", "render_github"),
+    "gitlab": _lazy("gitlab", "render_gitlab"),
 }
 MATRIX_RENDERERS = {
     "text": _lazy("check_text", "render_matrix"),

@@ -1,4 +1,6 @@
-"""Machine-readable reports: JSON (with a published schema), SARIF 2.1.0, JUnit XML, GitHub."""
+"""Machine-readable reports: JSON (with a published schema), JUnit XML, GitHub annotations.
+
+SARIF is in sarif.py, GitLab code quality in gitlab.py."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from .common import RenderOptions, group_findings, hosts_label, printable
 from .summary import product_lines
 
 SCHEMA_VERSION = 1
-_SARIF_LEVEL = {"crash": "error", "error": "error", "warning": "warning", "info": "note"}
 
 
 def render_json(run: CheckRun, opts: RenderOptions) -> str:
@@ -29,59 +30,6 @@ def render_json(run: CheckRun, opts: RenderOptions) -> str:
         entry["loads_everywhere"] = rep.ok
         doc["modules"].append(entry)
     return json.dumps(doc, indent=2)
-
-
-def render_sarif(run: CheckRun, opts: RenderOptions) -> str:
-    used = set()
-    results = [_sarif_problem(p) for p in run.problems]
-    if run.problems:
-        used.add("CC000")
-    hosts = list(run.hosts)
-    for rep in run.reports:
-        for g in group_findings(rep, "info"):
-            f = g.finding
-            used.add(f.code)
-            region = {"byteOffset": f.offset} if f.offset is not None else None
-            location = {"physicalLocation": {"artifactLocation": {"uri": rep.name}}}
-            if region:
-                location["physicalLocation"]["region"] = region
-            if f.location:
-                location["logicalLocations"] = [{"name": f.location}]
-            results.append({
-                "ruleId": f.code,
-                "level": _SARIF_LEVEL[f.severity],
-                "message": {"text": f"{f.message} (on {hosts_label(g.hosts, hosts)}). "
-                                    f"Fix: {f.fix}".strip()},
-                "locations": [location],
-                "properties": {"severity": f.severity,
-                               "targets": [h.id for h in g.hosts],
-                               "unverified": f.unverified},
-            })
-    rules = [{
-        "id": c.code, "name": c.name,
-        "shortDescription": {"text": c.cause},
-        "fullDescription": {"text": f"{c.cause} Host error: {c.host_text}".strip()},
-        "help": {"text": c.fix or c.cause},
-        "defaultConfiguration": {"level": _SARIF_LEVEL[c.severity]},
-    } for c in CODES.values() if c.code in used]
-    doc = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "compatcheck", "version": __version__,
-                                "informationUri": "https://pypi.org/project/compatcheck/",
-                                "rules": rules}},
-            "results": results,
-        }],
-    }
-    return json.dumps(doc, indent=2)
-
-
-def _sarif_problem(problem) -> dict:
-    return {"ruleId": "CC000", "level": "error",
-            "message": {"text": f"{problem.name}: {problem.reason}"},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": problem.name}}}],
-            "properties": {"severity": "error", "targets": [], "unverified": False}}
 
 
 def render_junit(run: CheckRun, opts: RenderOptions) -> str:
