@@ -1,3 +1,3 @@
 """compatcheck: will this Proxy-Wasm filter load in that Envoy / Istio build?"""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

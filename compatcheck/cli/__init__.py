@@ -37,11 +37,30 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, epilog=exitcodes.HELP,
              context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="compatcheck")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _p, value: _print_version(ctx) if value else None,
+              help="Show the version and the spec data it carries, then exit.")
 def main() -> None:
     """Predict whether a Proxy-Wasm filter (.wasm) loads in given Envoy / Istio builds."""
 
 
+
+
+def _print_version(ctx: click.Context) -> None:
+    """The package version and what the spec data covers (how many builds, newest fact)."""
+    from ..abi import get_specs
+    from ..abi.spec_files import default_spec_dir
+    from ..tomlfile import TomlError, read_toml
+
+    try:
+        newest = read_toml(default_spec_dir() / "meta.toml").get("newest_fact", "?")
+    except TomlError:
+        newest = "?"
+    builds = get_specs().builds
+    products = sorted({b.product for b in builds})
+    click.echo(f"compatcheck, version {__version__}")
+    click.echo(f"spec data: {len(builds)} builds of {', '.join(products)}; newest fact {newest}")
+    ctx.exit(0)
 
 
 def _register() -> None:
