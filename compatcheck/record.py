@@ -54,7 +54,7 @@ def record(cls=None, *, uncompared: tuple[str, ...] = ()):
             if len(args) > len(names):
                 raise TypeError(f"{cls.__name__} takes {len(names)} arguments")
             d = self.__dict__
-            for n, v in zip(names, args):
+            for n, v in zip(names, args, strict=False):
                 d[n] = v
             for k, v in kwargs.items():
                 if k not in index or k in d:

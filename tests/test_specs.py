@@ -49,7 +49,7 @@ def test_abi_tables_consistent(specs):
                 assert "proxy_get_configuration" not in funcs, b.id
             if version == "0.2.1" and b.profile.startswith("cpp-host"):
                 assert "proxy_get_log_level" in funcs
-        for version, table in b.callbacks.items():
+        for _version, table in b.callbacks.items():
             assert "proxy_on_configure" in table
         if b.startup_allowed is not None:
             for name in b.startup_allowed:
@@ -60,7 +60,7 @@ def test_abi_tables_consistent(specs):
 
 def test_profiles_grow_wasi_monotonically(specs):
     envoy = sorted((b for b in specs.builds if b.product == "envoy"), key=lambda b: b.first)
-    for a, b in zip(envoy, envoy[1:]):
+    for a, b in zip(envoy, envoy[1:], strict=False):
         assert set(a.wasi) <= set(b.wasi), (a.id, b.id)
 
 

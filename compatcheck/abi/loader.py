@@ -167,12 +167,12 @@ def _check_invariants(builds: list[HostSpec]) -> None:
         by_product.setdefault(b.product, []).append(b)
     for product, items in by_product.items():
         items.sort(key=lambda b: b.first)
-        for a, b in zip(items, items[1:]):
+        for a, b in zip(items, items[1:], strict=False):
             if a.covers(b.first) or (a.last is not None and a.last >= b.first):
                 raise SpecError(f"builds {a.id!r} and {b.id!r}: version ranges of {product} "
                                 f"overlap ({a.version_label} and {b.version_label})")
     for b in builds:
-        for version, table in b.callbacks.items():
+        for _version, table in b.callbacks.items():
             for name in b.allocator_any_of:
                 if name in table and table[name] != b.allocator_type:
                     raise SpecError(f"build {b.id!r}: allocator {name} type disagrees with "

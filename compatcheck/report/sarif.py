@@ -68,7 +68,7 @@ def _artifacts(run: CheckRun) -> tuple[list[dict], dict[str, int]]:
     index: dict[str, int] = {}
     digests = getattr(run, "digests", ()) or (None,) * len(run.reports)
     entries = [(p.name, None, None) for p in run.problems]
-    entries += [(r.name, r.size, d) for r, d in zip(run.reports, digests)]
+    entries += [(r.name, r.size, d) for r, d in zip(run.reports, digests, strict=False)]
     for name, size, digest in entries:
         path = repo_path(name)
         if path in index:

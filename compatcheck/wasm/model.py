@@ -178,7 +178,7 @@ class Module:
     def code(self) -> tuple[CodeBody, ...]:
         first = self.imported_function_count
         return tuple(CodeBody(first + i, off, size)
-                     for i, (off, size) in enumerate(zip(self.code_offsets, self.code_sizes)))
+                     for i, (off, size) in enumerate(zip(self.code_offsets, self.code_sizes, strict=False)))
 
     @cached_property
     def _names(self) -> tuple[str | None, Mapping[int, str], str | None]:

@@ -160,7 +160,7 @@ class Prober:
         while pending:
             outcomes = self.many([make(group) for group in pending])
             nxt = []
-            for group, out in zip(pending, outcomes):
+            for group, out in zip(pending, outcomes, strict=False):
                 if out.status == "loaded":
                     result.update({item: "ok" for item in group})
                 elif len(group) == 1:

@@ -35,7 +35,7 @@ def runtimes(p: Prober, hc: dict, known: Facts) -> Facts:
 
 def markers(p: Prober, hc: dict, known: Facts) -> Facts:
     """ABI markers accepted, the first-export rule, the missing-marker message."""
-    marker_out = dict(zip(MARKERS, p.many([ProbeModule(marker=m) for m in MARKERS])))
+    marker_out = dict(zip(MARKERS, p.many([ProbeModule(marker=m) for m in MARKERS]), strict=False))
     accepted = {m: v for m, v in MARKERS.items() if marker_out[m].status == "loaded"}
     none = p.run(ProbeModule(marker=None))
     rule = "first-function-export"
@@ -103,7 +103,7 @@ def import_kinds(p: Prober, hc: dict, known: Facts) -> Facts:
              "table": ProbeModule(extra_imports='(import "env" "table" (table 1 funcref))'),
              "global": ProbeModule(extra_imports='(import "env" "g" (global i32))'),
              "tag": ProbeModule(extra_imports='(import "env" "tag" (tag (param i32)))')}
-    outs = dict(zip(kinds, p.many(list(kinds.values()))))
+    outs = dict(zip(kinds, p.many(list(kinds.values())), strict=False))
     return {"imports": {k: ("accept" if o.status == "loaded" else "crash"
                             if o.status == "crashed" else "reject") for k, o in outs.items()},
             "messages": {}}
@@ -225,7 +225,7 @@ def runtime_limits(p: Prober, hc: dict, known: Facts) -> Facts:
     the runtime words a refusal."""
     from ..probe_modules import CRASH_MODULES, PROPOSAL_MODULES
     prop_out = dict(zip(PROPOSAL_MODULES, p.many([ProbeModule(extra=w)
-                                                  for w in PROPOSAL_MODULES.values()])))
+                                                  for w in PROPOSAL_MODULES.values()]), strict=False))
     # a well-formed module whose code does not validate: what the runtime's refusal reads like
     msgs = {"load_failed": p.run(ProbeModule(extra="(func (result i32) (i64.const 0))")).first_error
             or ""}
@@ -238,7 +238,7 @@ def runtime_limits(p: Prober, hc: dict, known: Facts) -> Facts:
             refused_pages = pages
             msgs["instantiate_failed"] = o.first_error or ""
     shapes = [ProbeModule(extra_imports=imp, extra=defs) for imp, defs in CRASH_MODULES.values()]
-    crashes = [kind for kind, o in zip(CRASH_MODULES, p.many(shapes)) if o.status == "crashed"]
+    crashes = [kind for kind, o in zip(CRASH_MODULES, p.many(shapes), strict=False) if o.status == "crashed"]
     start_sec = p.run(ProbeModule(imports=[("env", "proxy_log", hc["env"]["proxy_log"])],
                              extra='(func $s (drop (call $i0 (i32.const 3) (i32.const 0) '
                                    '(i32.const 0)))) (start $s)'))
