@@ -38,3 +38,15 @@ def findings(body: str, build_id: str, base: bool = True):
 
 def codes(result, severities=("crash", "error", "warning")) -> list[str]:
     return [f.code for f in result.findings if f.severity in severities]
+
+
+# An in-house build for --spec-dir tests: a product of its own on a shipped profile and runtime.
+GOOD_BUILD = '''
+[[build]]
+id = "acme-envoy-1.36"
+product = "acme-envoy"
+first = "1.36.0"
+profile = "cpp-host-c4d7bb0f"
+runtime = "v8-13.8.258.26"
+sources = ["probed from acme-envoy 1.36.0"]
+'''

@@ -17,16 +17,8 @@ from compatcheck.abi import SpecError, load_specs
 from compatcheck.abi import loader
 from compatcheck.config import ConfigError, load_config
 from compatcheck.tomlfile import read_toml
+from helpers import GOOD_BUILD
 
-GOOD_BUILD = '''
-[[build]]
-id = "acme-envoy-1.36"
-product = "acme-envoy"
-first = "1.36.0"
-profile = "cpp-host-c4d7bb0f"
-runtime = "v8-13.8.258.26"
-sources = ["probed from acme-envoy 1.36.0"]
-'''
 GOOD_PROFILE = '''id = "acme"
 extends = "cpp-host-c4d7bb0f"
 sources = ["probed from acme"]

@@ -13,17 +13,9 @@ import pytest
 
 from compatcheck.abi import SpecError, get_specs, load_specs
 from compatcheck.abi import cache, loader
+from helpers import GOOD_BUILD as BUILD
 
-GOOD_BUILD = '''
-[[build]]
-id = "acme-envoy-1.36"
-product = "acme-envoy"
-first = "1.36.0"
-profile = "cpp-host-c4d7bb0f"
-runtime = "v8-13.8.258.26"
-title = "AAAA"
-sources = ["probed from acme-envoy 1.36.0"]
-'''
+GOOD_BUILD = BUILD + 'title = "AAAA"\n'
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to plant a foreign-owned file")
 
 

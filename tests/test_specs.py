@@ -9,6 +9,7 @@ from packaging.version import Version
 from compatcheck.abi import SpecError, load_specs
 from compatcheck.abi.loader import default_spec_dir
 from compatcheck.abi.select import SelectionError, select
+from helpers import GOOD_BUILD
 
 
 @pytest.fixture(scope="module")
@@ -75,15 +76,6 @@ def _write(d: Path, name: str, text: str) -> None:
     (d / "builds" / name).write_text(text)
 
 
-GOOD_BUILD = '''
-[[build]]
-id = "acme-envoy-1.36"
-product = "acme-envoy"
-first = "1.36.0"
-profile = "cpp-host-c4d7bb0f"
-runtime = "v8-13.8.258.26"
-sources = ["probed from acme-envoy 1.36.0"]
-'''
 
 
 def test_user_spec_dir_adds_a_build(tmp_path):
