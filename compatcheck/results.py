@@ -26,6 +26,27 @@ class CheckRun:
     hosts: tuple
     fail_on: str = "error"  # or "warning"
     ignored: frozenset[str] = frozenset()
+    # For each report, the index of the first report with the same bytes (its own when it is
+    # the first): files with the same bytes were checked once. Empty: every file distinct.
+    same_as: tuple[int, ...] = ()
+    digests: tuple[str, ...] = ()  # each report's sha256 (hex), when the run recorded them
+
+    @property
+    def files(self) -> int:
+        """Inputs named (every file of a directory), readable or not."""
+        return len(self.reports) + len(self.problems)
+
+    @property
+    def distinct_modules(self) -> int:
+        if not self.same_as:
+            return len(self.reports)
+        return sum(1 for i, first in enumerate(self.same_as) if i == first)
+
+    def duplicate_of(self, index: int) -> str | None:
+        """The name of an earlier report with the same bytes as ``reports[index]``, if any."""
+        if not self.same_as or self.same_as[index] == index:
+            return None
+        return self.reports[self.same_as[index]].name
 
     def without(self, codes: frozenset[str]) -> CheckRun:
         """The same run with every finding of these codes removed (`--ignore`)."""

@@ -74,3 +74,12 @@ def test_every_command_runs_from_the_wheel(installed, tmp_path, args, codes):
     assert "Traceback" not in p.stderr and "internal error" not in p.stderr
     if args == ["--version"]:
         assert "spec data:" in p.stdout and "builds" in p.stdout
+
+
+def test_every_package_directory_is_listed_in_pyproject():
+    """The wheel ships only the packages pyproject names: a new one must be listed there."""
+    from compatcheck.tomlfile import read_toml
+    listed = set(read_toml(ROOT / "pyproject.toml")["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for p in (ROOT / "compatcheck").rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)

@@ -46,7 +46,8 @@ def test_abi_tables_consistent(specs):
     for b in specs.builds:
         for version, funcs in b.host_functions.items():
             assert "proxy_log" in funcs
-            if version != "0.1.0":
+            # cpp-host drops it after ABI 0.1.0; Kong and APISIX register it for every ABI
+            if version != "0.1.0" and b.profile.startswith(("cpp-host", "higress-cpp-host")):
                 assert "proxy_get_configuration" not in funcs, b.id
             if version == "0.2.1" and b.profile.startswith("cpp-host"):
                 assert "proxy_get_log_level" in funcs

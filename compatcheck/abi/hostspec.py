@@ -13,7 +13,7 @@ from .model import WASI_MODULES, HostSpec
 from .spec_files import File, _parse
 from .values import _crashes, _one_of, _sig, _sources
 from .vocabulary import (ABI_VERSIONS, MARKER_RULES, STARTUP_SEQUENCES, STATUSES,
-                         SpecError)
+                         STUB_BEHAVIOURS, SpecError)
 
 
 def _merge(parent: dict, child: dict) -> dict:
@@ -246,5 +246,25 @@ def _host_spec(c: _Context, build: dict, profile: dict) -> HostSpec:
         known_host_functions=c.hostcalls["_names"], **abi,
         **_host_functions(c, profile, abi_keys), **_wasi_and_shims(c, profile),
         **_allocator_and_startup(c, profile), **_callbacks(c, profile, abi_keys),
-        **_runtime_and_messages(c, build, profile),
+        **_runtime_and_messages(c, build, profile), **_stubs_and_platform(c, profile),
     )
+
+
+def _stubs_and_platform(c: _Context, p: dict) -> dict:
+    """Host functions that link but fail when called; a platform's restrictions."""
+    hf, platform = p.get("host_functions", {}), p.get("platform", {})
+    registered = set(hf.get("common", [])).union(*(hf.get(v, []) for v in ABI_VERSIONS))
+    registered |= {f"wasi.{n}" for n in p.get("wasi", {}).get("functions", [])}
+    stubbed = frozenset(hf.get("stubbed", []))
+    if stubbed - registered:
+        raise c.error("host_functions.stubbed", f"{sorted(stubbed - registered)} are not "
+                      "registered (a stub links, so it must be a host function or wasi.<function> "
+                      "of the build)")
+    behaviour = hf.get("stub_behaviour", "trap")
+    if behaviour not in STUB_BEHAVIOURS:
+        raise c.error("host_functions.stub_behaviour", f"{behaviour!r} not one of "
+                      f"{STUB_BEHAVIOURS}")
+    return {"stubbed_functions": stubbed, "stub_behaviour": behaviour,
+            "platform_forbidden": frozenset(platform.get("forbidden", [])),
+            "platform_limits": MappingProxyType(dict(platform.get("limits", {}))),
+            "platform_source": platform.get("source", "")}

@@ -77,6 +77,13 @@ class HostSpec:
     memory_cap_pages: int | None = None  # the host's cap on the runtime's memory (cpp-host)
     callbacks_elsewhere: Mapping[str, str] = MappingProxyType({})  # name -> why it is harmless
     callback_triggers: Mapping[str, tuple[str, ...]] = MappingProxyType({})  # the host calls
+    # host functions that link but fail when called, and how (trap | returns-unimplemented ...)
+    stubbed_functions: frozenset[str] = frozenset()
+    stub_behaviour: str = "trap"
+    # a managed platform's documented restrictions: host functions it does not allow, limits
+    platform_forbidden: frozenset[str] = frozenset()
+    platform_limits: Mapping[str, int] = MappingProxyType({})
+    platform_source: str = ""
     feature_since: Mapping[str, str] = MappingProxyType({})  # proposal -> oldest accepting builds
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .vocabulary import ABI_VERSIONS, MESSAGE_FIELDS, SpecError
+from .vocabulary import ABI_VERSIONS, MESSAGE_FIELDS, PLATFORM_LIMITS, SpecError
 
 
 def kind(value: Any) -> str:
@@ -137,7 +137,10 @@ PROFILE = Table({
     "unverified": STRS, "notes": STRS, "crashes": STRS,
     "abi": Table({"markers": TableOf(STR), "rule": STR, "assumed": STR, "stage": STR}),
     "host_functions": Table({"common": STRS, "signatures": SIGNATURES,
-                             **{v: STRS for v in ABI_VERSIONS}}),
+                             **{v: STRS for v in ABI_VERSIONS},
+                             # linked, but fail when called (Kong's NYI stubs, APISIX's
+                             # "unimplemented"): checks/stubbed_calls.py
+                             "stubbed": STRS, "stub_behaviour": STR}),
     "wasi": Table({"modules": STRS, "functions": STRS}),
     "env_shims": Table({"functions": STRS}),
     "imports": Table({k: STR for k in ("memory", "table", "global", "tag")}),
@@ -148,6 +151,9 @@ PROFILE = Table({
     "messages": Table({k: Template(f) for k, f in MESSAGE_FIELDS.items()}),
     "memory": Table({"largest_loaded_pages": COUNT, "smallest_refused_pages": COUNT,
                      "cap_pages": COUNT}),
+    # a managed platform's documented restrictions (checks/platform.py)
+    "platform": Table({"forbidden": STRS, "limits": TableOf(COUNT, keys=PLATFORM_LIMITS),
+                       "source": STR}),
 })
 BUILD = Table({
     "id": STR, "product": STR, "first": STR, "last": STR, "title": STR, "profile": STR,

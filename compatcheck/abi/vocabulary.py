@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-ABI_VERSIONS = ("0.1.0", "0.2.0", "0.2.1")
+# 0.2.100: Higress's own marker (higress-group/proxy-wasm-cpp-host, AbiVersion::ProxyWasm_0_2_100)
+ABI_VERSIONS = ("0.1.0", "0.2.0", "0.2.1", "0.2.100")
 FEATURES = frozenset({
     "sign-extension", "saturating-float-to-int", "bulk-memory", "multi-value",
     "reference-types", "simd", "relaxed-simd", "threads", "exceptions", "exceptions-legacy",
@@ -16,7 +17,9 @@ STATUSES = ("verified", "inferred", "probed", "unverified")
 STARTUP_SEQUENCES = ("start-or-ctors", "initialize-or-start-or-ctors", "initialize-main-or-start",
                      "initialize-main-mainvoid-or-start")
 MARKER_RULES = ("first-function-export", "require-any", "none")
-SOURCE_RE = re.compile(r"^(?:[\w.-]+/[\w.-]+@[0-9a-f]{40}:\S.*|probed from \S.*|unverified: \S.*)$")
+# "doc: <url>": a vendor's documentation page with no repository behind it (Service Extensions)
+SOURCE_RE = re.compile(r"^(?:[\w.-]+/[\w.-]+@[0-9a-f]{40}:\S.*|probed from \S.*|unverified: \S.*|"
+                       r"doc: https://\S+.*)$")
 # The host's own texts, and the placeholders each may use (what callers of HostSpec.message pass).
 MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "missing_import": ("import",),
@@ -24,6 +27,8 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "bad_signature": ("name", "want", "have"),
     "trap": ("function", "trap"),
     "restricted_call": ("function",),
+    "stub_call": ("import",),  # a linked host function that fails when called
+    "platform_refused": ("name",),  # the platform's own words for a documented restriction
     **{k: () for k in ("missing_marker", "missing_allocator", "load_failed", "instantiate_failed",
                        "vm_start_failed", "configure_failed", "wrapper", "no_runtime",
                        "corrupted")},
@@ -32,6 +37,10 @@ MESSAGE_KEYS = frozenset(MESSAGE_FIELDS)
 # module shapes that take the process down (checks/capi.py, checks/startup.py)
 CRASH_KINDS = ("tag-import", "tag-export", "capi-v128", "capi-gc-ref", "capi-exnref",
                "start-section-host-call")
+# How a stubbed host function fails when called (host_functions.stub_behaviour)
+STUB_BEHAVIOURS = ("trap", "returns-unimplemented", "returns-ok-noop")
+# Platform limits a profile may state (platform.limits), checked by checks/platform.py
+PLATFORM_LIMITS = ("module_bytes", "memory_bytes", "cpu_ms_per_request", "mutation_bytes")
 V8_VERSION_RE = re.compile(r"^\d{1,9}(\.\d{1,9})+$")
 
 

@@ -6,12 +6,15 @@ from ..record import record
 
 from ..abi import HostSpec
 from ..wasm import Module
-from . import abi_marker, allocator, callbacks, capi, imports, memory, proposals, runtime, startup
+from . import (abi_marker, allocator, callbacks, capi, imports, memory, platform, proposals,
+               runtime, startup, stubbed_calls)
+from .codes import FAILS_WHEN_CALLED, PLATFORM
 from .context import CheckContext
 from .finding import Finding
 
 CHECKS = (runtime.check, abi_marker.check, proposals.check, capi.check, imports.check,
-          allocator.check, startup.check, callbacks.check, memory.check)
+          allocator.check, startup.check, callbacks.check, memory.check, platform.check,
+          stubbed_calls.check)
 
 
 @record
@@ -26,6 +29,18 @@ class TargetResult:
         if first is None:
             return "loads"
         return "crash" if first.severity == "crash" else "refused"
+
+    @property
+    def outcome(self) -> str:
+        """The verdict, finer: a module that loads may still fail when it calls a stubbed host
+        function ("fails-when-called"); a refusal may be the platform's ("not-allowed")."""
+        first = self.first_error
+        if first is not None and first.code in PLATFORM:
+            return "not-allowed"
+        if first is None and any(f.code in FAILS_WHEN_CALLED and f.severity == "warning"
+                                 for f in self.findings):
+            return "fails-when-called"
+        return self.verdict
 
     @property
     def blocking(self) -> tuple[Finding, ...]:
@@ -45,6 +60,7 @@ class TargetResult:
         first = self.first_error
         return {"target": self.host.id, "product": self.host.product,
                 "versions": self.host.version_label, "verdict": self.verdict,
+                "outcome": self.outcome,
                 "spec_status": self.host.status,
                 "first_error": None if first is None else first.message,
                 "findings": [f.json() for f in self.findings]}

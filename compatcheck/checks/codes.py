@@ -28,6 +28,10 @@ _CODES = [
              "Failed to load Wasm bytecode", "Proxy-Wasm hosts load core modules: build for wasm32-wasip1 / wasm32-unknown-unknown, not wasm32-wasip2, or extract the core module."),
     CodeInfo("CC010", "no-runtime", "error", "This host build has no Wasm runtime compiled in; no module can load.",
              "Failed to create Wasm VM using envoy.wasm.runtime.v8 runtime. Envoy was compiled without support for it", "Use a build with a Wasm runtime (V8 is Envoy's default) or choose the runtime the build has in vm_config.runtime."),
+    CodeInfo("CC011", "runtime-not-compiled", "error", "The manifest's vm_config.runtime names a Wasm runtime this build was not compiled with (official Envoy and Istio builds have V8 and NullVM only).",
+             "Failed to create Wasm VM using <runtime> runtime. Envoy was compiled without support for it", "Set vm_config.runtime to envoy.wasm.runtime.v8 (or leave it empty on Envoy 1.2x+ to take the first runtime the build has)."),
+    CodeInfo("CC012", "nullvm-plugin-missing", "error", "vm_config.runtime is envoy.wasm.runtime.null, but this build has no NullVM plugin of the name the code names (upstream Envoy registers none; Istio's proxy registered a few, dropped from 1.18 on).",
+             "Failed to load Wasm code", "NullVM plugins are compiled into the proxy: use a build that has the plugin, or ship the filter as a .wasm with runtime envoy.wasm.runtime.v8."),
     CodeInfo("CC101", "abi-marker-missing", "error", "The module exports no Proxy-Wasm ABI marker function this host knows (proxy_abi_version_0_1_0/0_2_0/0_2_1).",
              "Missing or unknown Proxy-Wasm ABI version", "Build with a Proxy-Wasm SDK; the SDK exports the marker. The marker must be an exported function."),
     CodeInfo("CC102", "abi-marker-unsupported", "error", "The module's ABI marker names a version this host build does not implement.",
@@ -72,6 +76,12 @@ _CODES = [
              "Function: _start failed: Uncaught RuntimeError: unreachable", "Fix the initialiser, or do not export the function."),
     CodeInfo("CC507", "startup-undecided", "warning", "Static analysis cannot tell whether a start-up function calls an import this host forbids during start-up, and the sandboxed start-up run (smoke mode) could not settle it: it was stopped by a limit (instructions, host calls, memory, size), trapped with stubbed imports, or could not be run.",
              "", "Run `compatcheck confirm` against a real Envoy, or shorten start-up (move work to proxy_on_vm_start)."),
+    CodeInfo("CC510", "start-failed", "error", "proxy_on_vm_start (or a start-up function or the root context's creation) returns false or traps when the emulated host starts the plugin (check --plugin-config); the build refuses it.",
+             "Failed to start base Wasm", "See the trap or the filter's log lines (`compatcheck run`); check the VM configuration."),
+    CodeInfo("CC511", "configure-failed", "error", "proxy_on_configure returns false or traps with the given plugin configuration (or with none); the build refuses the plugin.",
+             "Failed to configure base Wasm plugin", "Pass the configuration the plugin expects (--plugin-config), or fix the filter's parser."),
+    CodeInfo("CC512", "start-undecided", "warning", "The emulated start or configuration was stopped by a budget (instructions, host calls, memory): nothing is decided.",
+             "", "Run `compatcheck run -v` to see where it stopped, or judge it with a real Envoy."),
     CodeInfo("CC601", "memory-too-large", "error", "The initial memory is larger than this host can allocate.",
              "Failed to create new Wasm instance", "Lower the initial memory (linker flag --initial-memory / -Wl,-z,stack-size)."),
     CodeInfo("CC602", "memory-large", "warning", "The initial memory is larger than any size seen to load on this host.",
@@ -80,7 +90,27 @@ _CODES = [
              "", "Export the linear memory as \"memory\" (the default for every Proxy-Wasm SDK)."),
     CodeInfo("CC701", "unsupported-proposal", "error", "The module uses a WebAssembly proposal this build's runtime does not accept.",
              "Failed to load Wasm bytecode", "Rebuild without that feature (see the fix in the finding) or use a newer host."),
+    CodeInfo("CC801", "fails-when-called", "warning", "The module loads, but imports a host function this build links to a stub: Kong's ngx_wasm_module traps when it is called (NYI), APISIX's wasm-nginx-module returns ResultUnimplemented. The finding names the exports that reach the call.",
+             "host trap (function not yet implemented): <name>", "Avoid the call on this host or pick a host that implements it; `compatcheck matrix` shows which."),
+    CodeInfo("CC802", "platform-forbidden", "error", "A managed platform (Google Service Extensions) documents this host function as unsupported (timers, metrics, shared data, queues, outbound HTTP/gRPC calls).",
+             "", "Remove the feature that needs the call, or deploy on a host that offers it."),
+    CodeInfo("CC803", "platform-limit", "error", "The module exceeds a documented platform limit (module size, memory per VM).",
+             "", "Shrink the module (strip debug sections, optimise for size) or its initial memory."),
+    CodeInfo("CC900", "artifact", "info", "Where the module came from: the image's manifest digest (what WasmPlugin.spec.sha256 or an EnvoyExtensionPolicy image sha256 must equal for oci://) and the module's sha256 (what http and file sources compare).",
+             "", ""),
+    CodeInfo("CC901", "image-refused", "error", "The consumer that pulls this image (istio-agent, Envoy Gateway, Higress) refuses its layout: a manifest, layer count or media type its image fetcher does not accept, or no plugin.wasm where it looks.",
+             "could not fetch Wasm binary: the given image is in invalid format as an OCI image: ...", "Build the image as the consumer reads it: one layer (application/vnd.oci.image.layer.v1.tar+gzip or Docker's rootfs.diff.tar.gzip) holding plugin.wasm (`FROM scratch` + `COPY filter.wasm plugin.wasm`), or the oci variant: two layers, one application/vnd.module.wasm.content.layer.v1+wasm."),
+    CodeInfo("CC902", "sha256-mismatch", "error", "The sha256 the manifest gives is not the one the consumer computes: for oci:// the image manifest's digest (of the linux/amd64 image), for http(s) and Envoy's code.remote the downloaded module's. The consumer refuses to load it.",
+             "module downloaded from <url> has checksum <got>, which does not match: <want>", "Set sha256 to the value compatcheck reports (CC900), or drop it where the consumer allows."),
+    CodeInfo("CC903", "sha256-invalid", "error", "The sha256 field is malformed or missing where required: Istio validates WasmPlugin.spec.sha256 as [a-f0-9]{64}; Envoy's RemoteDataSource requires a sha256.",
+             "sha256 field must be 64 characters long / Proto constraint validation failed", "Give the lowercase hex sha256 (64 characters) without a sha256: prefix."),
+    CodeInfo("CC904", "configuration-type", "warning", "The plugin configuration is neither google.protobuf.StringValue nor BytesValue: Envoy passes the serialized protobuf bytes of any other message (e.g. a Struct) to the plugin, not JSON.",
+             "", "Wrap the configuration as google.protobuf.StringValue with the JSON (or text) as its value."),
 ]
+
+# Codes whose findings change the verdict without a load failure (TargetResult.outcome)
+FAILS_WHEN_CALLED = frozenset({"CC801"})
+PLATFORM = frozenset({"CC802", "CC803"})
 
 CODES = {c.code: c for c in _CODES}
 BY_NAME = {c.name: c for c in _CODES}

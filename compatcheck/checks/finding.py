@@ -22,6 +22,8 @@ class Finding:
     position: int = 0  # order within a stage (e.g. import index)
     host_wording: bool = False
     unverified: bool = False  # rests on a spec fact nobody could verify
+    file: str | None = None  # a manifest the finding points into (None: the module itself)
+    line: int | None = None  # 1-based line in ``file``
 
     @property
     def blocks_load(self) -> bool:
@@ -34,4 +36,5 @@ class Finding:
         return {"code": self.code, "severity": self.severity, "message": self.message,
                 "fix": self.fix, "stage": self.stage, "location": self.location,
                 "offset": self.offset, "host_wording": self.host_wording,
-                "unverified": self.unverified}
+                "unverified": self.unverified,
+                **({"file": self.file, "line": self.line} if self.file is not None else {})}

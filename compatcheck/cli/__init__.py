@@ -64,8 +64,8 @@ def _print_version(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from . import catalog, checking, envoy, inspecting
-    for module in (checking, inspecting, catalog, envoy):
+    from . import catalog, checking, envoy, inspecting, running
+    for module in (checking, inspecting, catalog, envoy, running):
         for command in vars(module).values():
             if isinstance(command, click.Command):
                 main.add_command(command)

@@ -16,10 +16,20 @@ from .common import (fail_usage,
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--spec-dir", multiple=True, type=click.Path(file_okay=False))
-def targets(targets, fmt, spec_dir):
+@click.option("--show", "show", metavar="BUILD",
+              help="Print one build's resolved spec (markers, host functions, WASI, callbacks, "
+                   "start-up, limits) with the source of each fact.")
+def targets(targets, fmt, spec_dir, show):
     """List the known host builds, their ABI versions, runtime and provenance."""
     config = load_config_or_fail()
     specs = load_specs_or_fail(spec_dirs_of(spec_dir, config))
+    if show is not None:
+        from .show_build import render
+        build = specs.by_id(show)
+        if build is None:
+            fail_usage(f"--show {show!r}: no such build (`compatcheck targets` lists them)")
+        click.echo(render(build, fmt))
+        return
     hosts = select_or_fail(specs, targets or ("all",))
     if fmt == "json":
         click.echo(json.dumps({"schema_version": 1, "targets": [h.json() for h in hosts]},

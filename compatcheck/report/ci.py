@@ -27,6 +27,7 @@ class Issue:
     targets: tuple[str, ...] = ()
     unverified: bool = False
     occurrence: int = 1  # 1 + the issues before it with the same code, location and path
+    line: int | None = None  # a manifest finding's line in ``file`` (None: the module itself)
 
     @property
     def identity(self) -> str:
@@ -78,8 +79,9 @@ def issues(run: CheckRun, min_severity: str = "info") -> list[Issue]:
         for g in group_findings(rep, min_severity):
             f = g.finding
             text = f"{f.message} (on {hosts_label(g.hosts, hosts)}). Fix: {f.fix}".strip()
-            out.append(Issue(rep.name, path, f.code, f.severity, text, f.location, f.offset,
-                             tuple(h.id for h in g.hosts), f.unverified))
+            where = (f.file, repo_path(f.file)) if f.file is not None else (rep.name, path)
+            out.append(Issue(where[0], where[1], f.code, f.severity, text, f.location, f.offset,
+                             tuple(h.id for h in g.hosts), f.unverified, line=f.line))
     return _numbered(out)
 
 

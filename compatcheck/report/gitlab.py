@@ -25,6 +25,6 @@ def render_gitlab(run: CheckRun, opts: RenderOptions) -> str:
             "categories": ["Compatibility"],
             "severity": SEVERITIES[issue.severity],
             "fingerprint": issue.fingerprint,
-            "location": {"path": issue.path, "lines": {"begin": 1}},
+            "location": {"path": issue.path, "lines": {"begin": issue.line or 1}},
         })
     return json.dumps(doc, indent=2)

@@ -10,7 +10,7 @@ from .. import __version__
 from ..checks.codes import CODES
 from ..results import CheckRun
 from .common import RenderOptions, group_findings, hosts_label, printable
-from .summary import product_lines
+from .summary import product_lines, run_summary
 
 SCHEMA_VERSION = 1
 
@@ -29,6 +29,7 @@ def render_json(run: CheckRun, opts: RenderOptions) -> str:
         entry["summary"] = product_lines(rep.results)
         entry["loads_everywhere"] = rep.ok
         doc["modules"].append(entry)
+    doc["summary"] = run_summary(run)
     return json.dumps(doc, indent=2)
 
 

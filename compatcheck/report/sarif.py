@@ -29,6 +29,11 @@ def render_sarif(run: CheckRun, opts: RenderOptions) -> str:
     rules = _rules(found)
     rule_index = {r["id"]: i for i, r in enumerate(rules)}
     artifacts, artifact_index = _artifacts(run)
+    for issue in found:  # manifests that findings point into (`check --manifest`)
+        if issue.path not in artifact_index:
+            artifact_index[issue.path] = len(artifacts)
+            artifacts.append({"location": artifact_location(issue.path),
+                              "roles": ["analysisTarget"]})
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -68,7 +73,8 @@ def _artifacts(run: CheckRun) -> tuple[list[dict], dict[str, int]]:
     index: dict[str, int] = {}
     digests = getattr(run, "digests", ()) or (None,) * len(run.reports)
     entries = [(p.name, None, None) for p in run.problems]
-    entries += [(r.name, r.size, d) for r, d in zip(run.reports, digests, strict=False)]
+    entries += [(r.name, r.size, d) for r, d in zip(run.reports, digests, strict=False)
+                if not _in_manifest(r)]  # a manifest's plugin: the manifest is the artifact
     for name, size, digest in entries:
         path = repo_path(name)
         if path in index:
@@ -83,8 +89,13 @@ def _artifacts(run: CheckRun) -> tuple[list[dict], dict[str, int]]:
     return artifacts, index
 
 
+def _in_manifest(report) -> bool:
+    """A report of `check --manifest`: its findings point into the manifest file."""
+    return any(f.file is not None for r in report.results for f in r.findings)
+
+
 def _result(issue: Issue, rule_index: dict[str, int], artifact_index: dict[str, int]) -> dict:
-    region = {"startLine": 1, "startColumn": 1}
+    region = {"startLine": issue.line or 1, "startColumn": 1}
     if issue.offset is not None:
         region["byteOffset"] = issue.offset
     location: dict = {"physicalLocation": {

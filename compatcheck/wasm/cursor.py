@@ -93,9 +93,17 @@ class Cursor:
         return result - (1 << (7 * (n + 1))) if last & 0x40 else result
 
     def u32(self) -> int:
-        # Fast path: a single byte.
         pos = self.pos
-        if pos < self.end:
+        if pos + 1 < self.end:  # fast paths: one or two bytes (sizes, function indices)
+            b = self.data[pos]
+            if b < 0x80:
+                self.pos = pos + 1
+                return b
+            c = self.data[pos + 1]
+            if c < 0x80:
+                self.pos = pos + 2
+                return (b & 0x7F) | (c << 7)
+        elif pos < self.end:
             b = self.data[pos]
             if b < 0x80:
                 self.pos = pos + 1

@@ -49,9 +49,10 @@ class FeatureUse:
 FAST_PATH_CODE_BYTES = 1 << 20
 # Proposals wasmtime cannot switch off: only our own scan can see them. (extended-const lives
 # in constant expressions only, which the structural pass reads; exception handling is switched
-# as one, and a refusal sends us to the full scan to tell legacy from exnref.)
-_NOT_SWITCHABLE = {"sign-extension", "saturating-float-to-int", "mutable-globals",
-                   "ref-null-heap-type"}
+# as one, and a refusal sends us to the full scan to tell legacy from exnref. ref.null's heap
+# type is not switchable either, but in code ref.null needs reference types, which are: code
+# that validates without them has no ref.null, and code that needs them gets the full scan.)
+_NOT_SWITCHABLE = {"sign-extension", "saturating-float-to-int", "mutable-globals"}
 _EXCEPTIONS = {"exceptions", "exceptions-legacy", "exceptions-exnref"}
 
 
@@ -95,8 +96,13 @@ def detect_relevant_features(module: Module, relevant: frozenset[str]) -> dict[s
     wanted = frozenset(relevant & SWITCHABLE) - frozenset(first)
     if relevant & _EXCEPTIONS:
         wanted |= {"exceptions"}
+    ref_null = "ref-null-heap-type" in relevant and "ref-null-heap-type" not in first
+    if ref_null:
+        if "reference-types" in first:  # used outside code: the code may hold ref.null too
+            return {f: u for f, u in detect_features(module).items() if f in relevant}
+        wanted |= {"reference-types"}
     refused = refused_proposals(module.data, wanted)
-    if refused is None:
+    if refused is None or (ref_null and "reference-types" in refused):
         return {f: u for f, u in detect_features(module).items() if f in relevant}
     for feature, offset in refused.items():
         first.setdefault(feature, offset)

@@ -6,6 +6,7 @@ later pass (feature scan) can walk them.
 
 from __future__ import annotations
 
+import re
 from array import array
 from types import MappingProxyType
 
@@ -19,6 +20,11 @@ from .model import (EXTERNAL_KINDS, SECTION_NAMES, CompositeType, Export,
 from .valtypes import read_reftype, read_valtype
 
 MAGIC = b"\0asm"
+# An active data segment for memory 0 at `i32.const N` (N and the size in at most 4 bytes);
+# group 1: the size. Longer encodings and every other form take the checked path. SHORT: the
+# size in one byte.
+_SIMPLE_SEGMENT = re.compile(rb"\x00\x41[\x80-\xff]{0,3}[\x00-\x7f]\x0b([\x80-\xff]{0,3}[\x00-\x7f])")
+_SHORT_SEGMENT = re.compile(rb"\x00\x41[\x80-\xff]{0,3}[\x00-\x7f]\x0b[\x00-\x7f]")
 CORE_VERSION = 1
 COMPONENT_LAYER = b"\x0d\x00\x01\x00"
 
@@ -393,32 +399,29 @@ class _Reader:
             cur.pos = cur.end
             return
         data, end = self.data, cur.end
+        short, simple = _SHORT_SEGMENT.match, _SIMPLE_SEGMENT.match
+        pos = cur.pos
         for _ in range(n):
-            at = cur.pos
-            # Fast path for the common active segment `0 (i32.const N) end size bytes`
+            # Fast paths for the common active segment `0 (i32.const N) end size bytes`
             # (Go emits ~100k of them); anything unusual takes the checked path below.
-            if at + 1 < end and data[at] == 0 and data[at + 1] == 0x41:
-                p = at + 2
-                stop = min(p + 4, end)  # 5-byte encodings take the checked path
-                while p < stop and data[p] & 0x80:
-                    p += 1
-                p += 1
-                if p - at < 7 and p < end and data[p] == 0x0B and not data[p - 1] & 0x80:
-                    p += 1
+            m = short(data, pos, end)
+            if m is not None:  # fewer than 128 bytes
+                stop = m.end()
+                if stop + data[stop - 1] <= end:
+                    pos = stop + data[stop - 1]
+                    continue
+            else:
+                m = simple(data, pos, end)
+                if m is not None:
+                    p, stop = m.span(1)
                     size = shift = 0
-                    stop = min(p + 4, end)
-                    while p < stop:
-                        b = data[p]
+                    for b in data[p:stop]:
                         size |= (b & 0x7F) << shift
-                        p += 1
-                        if not b & 0x80:
-                            break
                         shift += 7
-                    else:
-                        p = -1
-                    if 0 < p and p + size <= end:
-                        cur.pos = p + size
+                    if stop + size <= end:
+                        pos = stop + size
                         continue
+            cur.pos = at = pos
             flags = cur.u32()
             if flags == 1:
                 self._feature("bulk-memory", at)
@@ -431,6 +434,8 @@ class _Reader:
                 decode_expression(cur, self.sink, self.expr_ctx, const=True)
             size = cur.u32()
             cur.skip(size)
+            pos = cur.pos
+        cur.pos = pos
 
     # --- custom sections -------------------------------------------------
     def _custom(self, name: str, cur: Cursor) -> None:

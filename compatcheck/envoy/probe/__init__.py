@@ -55,8 +55,10 @@ def _measure(p: Prober, version: str, log: Callable[[str], None]) -> dict:
 
     specs = get_specs()
     hc = specs.hostcalls
-    facts: dict = {"version_string": version, "messages": {},
-                   "_callback_tables": list(specs.builds[0].callbacks.values())}
+    # candidates for the checked-callback step: every callback a cpp-host build looks up
+    tables = [t for b in specs.builds if b.profile.startswith("cpp-host")
+              for t in b.callbacks.values()]
+    facts: dict = {"version_string": version, "messages": {}, "_callback_tables": tables}
     _merge(facts, steps.runtimes(p, hc, facts))
     log(f"runtimes compiled in: {', '.join(facts['runtimes_compiled']) or 'none'}")
     if facts["runtime"] is not None:

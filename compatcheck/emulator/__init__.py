@@ -1,0 +1,148 @@
+"""An emulated Proxy-Wasm host per build: run a filter's start-up, configuration and one HTTP
+stream the way that build would, and say what the client, the upstream and the log would see.
+
+The host functions come from the build's spec (only those it registers for the module's ABI,
+with its signatures), their behaviour from the proxy-wasm-cpp-host and Envoy code each module
+cites. The run happens in a child process (compatcheck.emulator.child) under the smoke run's
+limits (compatcheck.smoke.limits): per call into the module an instruction budget (fuel) and a
+host-call budget, a memory cap, and OS backstops. A run that a budget or backstop stopped says
+so ("undecided") and is never reported as answered.
+
+A module the static checks predict the build refuses is not run: the verdict is "refused" with
+the build's first message, as `compatcheck check` would print it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..abi import HostSpec
+from ..record import replace
+from ..smoke import _child_env, _how_it_died, _kill_group, _not_runnable, limits
+from .model import (ANSWERED, VERDICTS, CallOut, Emulation, HttpRequest, HttpResponse, Scenario,
+                    Stage)
+
+__all__ = ["ANSWERED", "VERDICTS", "CallOut", "Emulation", "HttpRequest", "HttpResponse",
+           "Scenario", "Stage", "emulate", "emulate_targets", "host_facts", "run_scenarios"]
+
+
+def host_facts(host: HostSpec, abi: str) -> dict:
+    """What the child needs of a build, as JSON."""
+    return {"id": host.id, "abi": abi, "profile": host.profile,
+            "functions": {n: str(t) for n, t in host.host_functions.get(abi, {}).items()},
+            "shims": {n: str(t) for n, t in host.env_shims.items()},
+            "wasi_modules": list(host.wasi_modules),
+            "wasi": {n: str(t) for n, t in host.wasi.items()},
+            "non_function_imports": dict(host.non_function_imports),
+            "allocator": list(host.allocator_any_of) + [n for n in host.allocator_all_of
+                                                        if n not in host.allocator_any_of],
+            "startup_allowed": None if host.startup_allowed is None else sorted(host.startup_allowed),
+            "memory_cap_pages": host.memory_cap_pages, "messages": dict(host.messages)}
+
+
+def _limits_box(module) -> dict:
+    memories = max(1, len(module.all_memories))
+    return {"fuel": limits.FUEL, "max_calls": limits.MAX_HOST_CALLS,
+            "memory_bytes": limits.MEMORY_LIMIT // memories,
+            "table_elements": limits.TABLE_ELEMENTS,
+            "address_space": limits.CHILD_ADDRESS_SPACE, "cpu_seconds": limits.CHILD_CPU_SECONDS}
+
+
+def emulate(data: bytes, host: HostSpec, scenario: Scenario, name: str = "module") -> Emulation:
+    return run_scenarios(data, host, [scenario], name)[0]
+
+
+def run_scenarios(data: bytes, host: HostSpec, scenarios: list[Scenario],
+                  name: str = "module") -> list[Emulation]:
+    """One child process compiles the module once and runs every scenario in a fresh VM."""
+    return emulate_targets(data, [host], scenarios, name)[host.id]
+
+
+def emulate_targets(data: bytes, hosts: list[HostSpec], scenarios: list[Scenario],
+                    name: str = "module") -> dict[str, list[Emulation]]:
+    """Every scenario on every build; builds whose emulated hosts are identical share a run."""
+    from ..checks.context import CheckContext
+    from ..checks.startup import startup_calls
+    from ..runner import check_bytes
+
+    report = check_bytes(name, data, hosts)
+    out: dict[str, list[Emulation]] = {}
+    groups: dict[str, list[HostSpec]] = {}
+    for host, result in zip(hosts, report.results, strict=True):
+        if result.verdict != "loads":
+            first = result.first_error
+            text = first.message if first is not None else "refused"
+            detail = text if result.verdict == "refused" else f"the proxy crashes: {text}"
+            out[host.id] = [Emulation(host.id, "refused", detail, messages=(text,))
+                            for _ in scenarios]
+            continue
+        ctx = CheckContext(report.module, host)
+        facts = {**host_facts(host, ctx.abi), "id": ""}
+        key = json.dumps([facts, startup_calls(ctx)], sort_keys=True)
+        groups.setdefault(key, []).append(host)
+    for key, members in groups.items():
+        facts, startup = json.loads(key)
+        runs = _run(report.module, data, {**facts, "id": members[0].id}, startup, scenarios)
+        for host in members:
+            extra = () if host.profile.startswith("cpp-host-") else (
+                f"{host.id} runs its own in-tree host ({host.profile}); its start-up and linking "
+                "are from its spec, its request-time behaviour is emulated as "
+                "proxy-wasm-cpp-host and Envoy have it",)
+            out[host.id] = [replace(e, host=host.id, notes=e.notes + extra) for e in runs]
+    return out
+
+
+def _run(module, data: bytes, facts: dict, startup: list, scenarios) -> list[Emulation]:
+    why_not = _not_runnable(module)
+    if why_not:
+        return [Emulation(facts["id"], "undecided", why_not[1]) for _ in scenarios]
+    header = {"host": facts, "startup": startup, "scenarios": [s.json() for s in scenarios],
+              "limits": _limits_box(module)}
+    lines, ended = _run_child(json.dumps(header).encode() + b"\n" + data)
+    return _results(facts["id"], scenarios, lines, ended)
+
+
+def _run_child(payload: bytes) -> tuple[list[dict], str]:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "compatcheck.emulator.child"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True, env=_child_env())
+    ended = ""
+    try:
+        out, err = proc.communicate(payload, timeout=limits.WALL_SECONDS)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        out, err = proc.communicate()
+        ended = f"wall-clock backstop ({limits.WALL_SECONDS:.0f} s)"
+    except BaseException:
+        _kill_group(proc)
+        proc.wait()
+        raise
+    if not ended and proc.returncode != 0:
+        ended = _how_it_died(proc.returncode, err)
+    lines = []
+    for raw in out.splitlines():
+        try:
+            lines.append(json.loads(raw))
+        except ValueError:
+            break  # cut off mid-line by a kill
+    return lines, ended
+
+
+def _results(host_id: str, scenarios, lines: list[dict], ended: str) -> list[Emulation]:
+    head = lines[0] if lines else {}
+    runs = [Emulation.from_json(x) for x in lines[1:] if "verdict" in x]
+    out = []
+    for i, _ in enumerate(scenarios):
+        if i < len(runs):
+            out.append(runs[i])
+        elif head.get("compile") == "failed":
+            out.append(Emulation(host_id, "undecided",
+                                 f"wasmtime cannot compile it: {head['detail']}"))
+        else:
+            stage = "while running" if head.get("compile") == "ok" else "while compiling"
+            out.append(Emulation(host_id, "undecided",
+                                 f"{ended or 'the sandbox process ended'} {stage}"))
+    return out

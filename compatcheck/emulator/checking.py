@@ -1,0 +1,83 @@
+"""`check --plugin-config`: start and configure, emulated, added to the load verdict.
+
+A build that loads a module still refuses the plugin when proxy_on_vm_start or
+proxy_on_configure returns false or traps (cpp-host's canary: "Failed to start base Wasm",
+"Failed to configure base Wasm plugin"), and a plugin that needs a configuration and gets none
+is refused the same way. For every build that loads the module, this runs the emulated start
+and configure with the given configuration and turns a failure into an error finding (the
+host's messages, in order), and a run a budget stopped into a warning that says nothing was
+decided. The codes are proposed in CODES below for compatcheck/checks/codes.py.
+"""
+
+from __future__ import annotations
+
+from ..checks.finding import Finding
+from ..record import replace
+from . import Scenario, emulate_targets
+
+START_FAILED, CONFIGURE_FAILED, UNDECIDED = "CC510", "CC511", "CC512"
+
+# (code, name, severity, cause, host text, fix): the rows for checks/codes.py
+CODES = (
+    (START_FAILED, "start-failed", "error",
+     "proxy_on_vm_start (or a start-up function or the root context's creation) returns false or "
+     "traps when the emulated host starts the plugin; the build refuses it.",
+     "Failed to start base Wasm",
+     "See the trap or the filter's log lines (`compatcheck run`); check the VM configuration."),
+    (CONFIGURE_FAILED, "configure-failed", "error",
+     "proxy_on_configure returns false or traps with the given plugin configuration (or with none); "
+     "the build refuses the plugin.",
+     "Failed to configure base Wasm plugin",
+     "Pass the configuration the plugin expects (--plugin-config), or fix the filter's parser."),
+    (UNDECIDED, "start-undecided", "warning",
+     "The emulated start or configuration was stopped by a budget (instructions, host calls, "
+     "memory): nothing is decided.",
+     "", "Run `compatcheck run -v` to see where it stopped, or judge it with a real Envoy."),
+)
+
+
+def _finding(e) -> Finding | None:
+    if e.verdict in ("start-failed", "configure-failed"):
+        code = START_FAILED if e.verdict == "start-failed" else CONFIGURE_FAILED
+        message = " / ".join(m.splitlines()[0] for m in e.messages) or e.detail
+        fix = next(c[5] for c in CODES if c[0] == code)
+        return Finding(code, "error", message, f"{e.detail}. {fix}", "startup",
+                       location="export proxy_on_vm_start" if code == START_FAILED
+                       else "export proxy_on_configure", position=1_000, host_wording=True)
+    if e.verdict == "undecided":
+        return Finding(UNDECIDED, "warning", f"Start and configuration could not be emulated to "
+                                             f"the end: {e.detail}", CODES[2][5], "startup",
+                       position=1_000)
+    return None
+
+
+def lifecycle_findings(data: bytes, hosts, plugin_config: str = "", vm_config: str = "",
+                       root_id: str = "", name: str = "module") -> dict[str, list[Finding]]:
+    """Build id -> the findings start and configure add (none for a build that refuses the
+    module anyway: the emulator does not run it)."""
+    scenario = Scenario(vm_config=vm_config, plugin_config=plugin_config, root_id=root_id)
+    runs = emulate_targets(data, hosts, [scenario], name)
+    out = {}
+    for host in hosts:
+        e = runs[host.id][0]
+        f = None if e.verdict == "refused" else _finding(e)
+        out[host.id] = [f] if f is not None else []
+    return out
+
+
+def with_lifecycle(report, plugin_config: str = "", vm_config: str = "", root_id: str = "",
+                   data: bytes | None = None):
+    """A ModuleReport (compatcheck.runner) with the start and configure findings added;
+    ``data``: the module's bytes when the report no longer carries the module."""
+    if data is None and report.module is not None:
+        data = report.module.data
+    if data is None or report.problem is not None:
+        return report
+    hosts = [r.host for r in report.results if r.verdict == "loads"]
+    if not hosts:
+        return report
+    extra = lifecycle_findings(data, hosts, plugin_config, vm_config, root_id, report.name)
+    results = tuple(replace(r, findings=tuple(sorted(r.findings + tuple(extra.get(r.host.id, ())),
+                                                     key=Finding.sort_key)))
+                    for r in report.results)
+    return replace(report, results=results)

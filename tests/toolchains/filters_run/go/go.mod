@@ -1,0 +1,3 @@
+module example.com/compatcheck/toolchains/gorun
+
+go 1.24
