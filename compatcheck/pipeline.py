@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from .inputs import DEFAULT_MAX_BYTES, load
 from .results import CheckRun, InputProblem
+
+if TYPE_CHECKING:
+    from .runner import ModuleReport
 
 # When to check in worker processes, from measurements on 2 cores (benchmarks/run.py): a forked
 # pool costs ~40 ms to start (imports and forking; the workers inherit the loaded specs); a small
@@ -99,6 +103,8 @@ def run_checks(paths, hosts, spec_dirs: tuple, selectors: tuple, *, max_size: in
             finished(key)
     if lifecycle is not None:  # `check --plugin-config`: start and configure, emulated
         outcomes = _with_lifecycle(outcomes, distinct, lifecycle)
+    reports: list[ModuleReport]
+    first_report: dict[tuple[int, bytes], int]  # content key -> index of its first report
     reports, first_report, same_as, digests = [], {}, [], []
     for item, key in zip(items, keys, strict=True):
         outcome = _renamed(outcomes[key], item.name)

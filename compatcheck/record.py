@@ -7,11 +7,18 @@ compiles generated code for every class. A record keeps its fields in the instan
 
 from __future__ import annotations
 
-try:
-    from typing import dataclass_transform  # tells type checkers a record is a dataclass
-except ImportError:  # Python 3.10, and typing_extensions is no dependency of ours
-    def dataclass_transform(**_kwargs):  # type: ignore[misc,no-redef]
-        return lambda f: f
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Type checkers only (their stubs include typing_extensions): mypy checking for Python 3.10
+    # would otherwise take the fallback below and not see records as dataclasses.
+    from typing_extensions import dataclass_transform
+else:
+    try:
+        from typing import dataclass_transform  # tells type checkers a record is a dataclass
+    except ImportError:  # Python 3.10, and typing_extensions is no dependency of ours
+        def dataclass_transform(**_kwargs):
+            return lambda f: f
 
 _MISSING = object()
 

@@ -44,6 +44,6 @@ def image_from_manifest(ref: str, source: str, raw: bytes, media_type: str, read
         notes = tuple(sorted((str(k), str(v)) for k, v in (entry.get("annotations") or {}).items()))
         layers.append(Layer(str(entry.get("mediaType", "")), str(entry.get("digest", "")),
                             int(entry.get("size", 0) or 0), notes))
-    config = doc.get("config") if isinstance(doc.get("config"), dict) else {}
+    config = got if isinstance(got := doc.get("config"), dict) else {}
     return Image(ref, source, declared or media_type, "sha256:" + sha256_hex(raw), tuple(layers),
                  str(config.get("mediaType", "")), read_blob, index_digest, problem)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import click
 
@@ -13,7 +14,7 @@ from .. import exitcodes
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 
 
-def fail_usage(message: str) -> None:
+def fail_usage(message: str) -> NoReturn:
     click.echo(f"compatcheck: error: {message}", err=True)
     sys.exit(exitcodes.USAGE)
 

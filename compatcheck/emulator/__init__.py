@@ -76,7 +76,9 @@ def emulate_targets(data: bytes, hosts: list[HostSpec], scenarios: list[Scenario
             out[host.id] = [Emulation(host.id, "refused", detail, messages=(text,))
                             for _ in scenarios]
             continue
+        assert report.module is not None  # the build loads it: the module was read
         ctx = CheckContext(report.module, host)
+        assert ctx.abi is not None  # the build loads it: it found the ABI (else CC101/CC102)
         facts = {**host_facts(host, ctx.abi), "id": ""}
         key = json.dumps([facts, startup_calls(ctx)], sort_keys=True)
         groups.setdefault(key, []).append(host)

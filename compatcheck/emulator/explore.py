@@ -102,7 +102,7 @@ def explore(data: bytes, hosts, scenario, name: str = "module") -> list[Finding]
 
 def _candidates(req: HttpRequest) -> list[HttpRequest]:
     """Smaller requests: each header value and the body with a part removed."""
-    out = []
+    out: list[HttpRequest] = []
     parts = [(k, v) for k, v in req.headers] + [("(body)", req.body)]
     for key, value in parts:
         n = len(value)

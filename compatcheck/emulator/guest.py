@@ -72,6 +72,7 @@ class Guest:
 
     def copy_out(self, data: bytes, ptr_ptr: int, size_ptr: int) -> bool:
         """copyToPointerSize: allocate in the module, copy, write pointer and size."""
+        ptr: int | None  # None: the allocator gave no memory
         ptr = 0
         if data:
             ptr = self.alloc(len(data))

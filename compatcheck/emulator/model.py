@@ -6,6 +6,8 @@ are carried as latin-1 text, which maps every byte to one character and back.
 
 from __future__ import annotations
 
+from typing import overload
+
 from ..record import record
 
 # Proxy-Wasm log levels (proxy-wasm/proxy-wasm-cpp-sdk@7465dee8b2953beebff99f6dc3720ad0c79bab99:
@@ -51,6 +53,13 @@ class HttpResponse:
     def json(self) -> dict:
         return {"status": self.status, "headers": [[k, b2s(v)] for k, v in self.headers],
                 "body": b2s(self.body)}
+
+    @overload
+    @classmethod
+    def from_json(cls, d: dict) -> "HttpResponse": ...
+    @overload
+    @classmethod
+    def from_json(cls, d: None) -> None: ...
 
     @classmethod
     def from_json(cls, d: dict | None) -> "HttpResponse | None":

@@ -80,7 +80,7 @@ def get_property(h, path: bytes) -> tuple[int, bytes]:
     if not parts:
         return NOT_FOUND, b""
     value = _tree(h)
-    names = []
+    names: list[str] = []
     for part in parts:
         bytes_keys = isinstance(value, dict) and any(isinstance(k, bytes) for k in value)
         key = part if bytes_keys else part.decode("utf-8", "replace")

@@ -11,9 +11,10 @@ sandbox cap and the host's own cap on a VM's memory (the spec's memory.cap_pages
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING, Any
 
 from ..smoke.stubs import CallLimit
-from ..wasm import FuncType
+from ..wasm import FuncType, Module
 from . import calls_core, calls_http
 from .guest import Guest
 from .model import Stage
@@ -53,11 +54,34 @@ def _unimplemented(name: str, code: int):
 class Calls:
     """The calls into the module (a mixin of Session, kept apart to keep each part short)."""
 
+    # What Session.__init__ sets and defines, declared for the type checker (wasmtime is untyped).
+    wt: Any  # the wasmtime module
+    module: Module
+    box: dict
+    host: HostState
+    store: Any  # wasmtime.Store
+    compiled: Any  # wasmtime.Module
+    instance: Any  # wasmtime.Instance
+    exports: Any  # wasmtime's exports of the instance ({} before it)
+    stages: list[Stage]
+    stopped: str
+    inner_errors: tuple[type[BaseException], ...]
+    _allowed: list
+    _count: int
+    _calls: dict[str, list]
+    _names: dict[int, str]
+
+    if TYPE_CHECKING:
+        def link(self) -> Any: ...
+        def _fail(self, message: str) -> None: ...
+        def _message(self, key: str, **values) -> str: ...
+
     def instantiate(self) -> Stage:
         """Link (LinkError when the build would refuse) and instantiate (start section)."""
         linker = self.link()
         self.host.current = 0
         self.store.set_fuel(self.box["fuel"])
+        frames: tuple[str, ...]
         outcome, detail, frames = "returned", "", ()
         try:
             self.instance = linker.instantiate(self.store, self.compiled)
@@ -82,6 +106,7 @@ class Calls:
         self._count, self._calls = 0, {}
         self.store.set_fuel(self.box["fuel"])
         self._allowed = [allowed] if allowed is not None else []
+        frames: tuple[str, ...]
         result, outcome, detail, frames = None, "returned", "", ()
         try:
             value = fn(self.store, *args)

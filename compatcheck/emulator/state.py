@@ -9,8 +9,12 @@ proxy_wasm_common.h WasmResult).
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 from .model import CallOut
+
+if TYPE_CHECKING:
+    from .guest import Guest
 
 OK, NOT_FOUND, BAD_ARGUMENT, SERIALIZATION_FAILURE, PARSE_FAILURE = 0, 1, 2, 3, 4
 INVALID_MEMORY_ACCESS, EMPTY, CAS_MISMATCH, INTERNAL_FAILURE, UNIMPLEMENTED = 6, 7, 8, 10, 12
@@ -85,6 +89,8 @@ class Stream:
 
 
 class HostState:
+    guest: Guest  # the module's memory and allocator, set by the Session right after creating it
+
     def __init__(self, scenario, facts: dict):
         self.scenario = scenario
         self.facts = facts

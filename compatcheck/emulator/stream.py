@@ -151,6 +151,7 @@ class Flow:
 
     def client_response(self) -> HttpResponse:
         m = self.resp_map
+        assert m is not None  # called only after response() set it (_outcome's other states return first)
         status = int(m.get(b":status") or 0)
         return HttpResponse(status, tuple((k.decode("latin-1"), v) for k, v in m.pairs
                                           if not k.startswith(b":")), bytes(self.resp_body))

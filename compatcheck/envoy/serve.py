@@ -20,6 +20,7 @@ import re
 import tempfile
 import threading
 import time
+from typing import cast
 
 from ..record import record
 from . import process
@@ -229,6 +230,7 @@ def _run(cmd, tmp: str, out, request, linger: float):
         if proc is not None:
             process._end(proc, grace=process.GRACE)
     if state == "exited":
+        assert proc is not None  # "exited" comes from _wait_ready(proc, ...)
         state = "crashed" if proc.returncode < 0 else "refused"
     return state, marks, reply
 
@@ -289,7 +291,8 @@ def _records(text: str) -> list[tuple[str, str, str]]:
             out.append(list(m.groups()))
         elif out:
             out[-1][2] += "\n" + line
-    return [tuple(x) for x in out]
+    # each list is _LINE's three groups
+    return [cast("tuple[str, str, str]", tuple(x)) for x in out]
 
 
 def _filter_logs(text: str) -> tuple[LogLine, ...]:

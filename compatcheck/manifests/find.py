@@ -61,7 +61,7 @@ def find_plugins(file: str, docs: list[Map]) -> list[Plugin]:
     for doc in docs:
         api = str(doc.get("apiVersion", ""))
         kind = str(doc.get("kind", ""))
-        spec = doc.get("spec") if isinstance(doc.get("spec"), Map) else Map()
+        spec = got if isinstance(got := doc.get("spec"), Map) else Map()
         if kind == "WasmPlugin" and api.startswith(("extensions.istio.io/", "extensions.higress.io/")):
             out.append(_wasm_plugin(file, doc, spec, "higress" if "higress" in api else "istio"))
         elif kind == "EnvoyExtensionPolicy" and api.startswith("gateway.envoyproxy.io/"):
@@ -160,7 +160,7 @@ def _extension_policy(file: str, doc: Map, spec: Map) -> list[Plugin]:
     for i, entry in enumerate(wasms if isinstance(wasms, list) else []):
         if not isinstance(entry, Map):
             continue
-        code = entry.get("code") if isinstance(entry.get("code"), Map) else Map()
+        code = got if isinstance(got := entry.get("code"), Map) else Map()
         ctype = str(code.get("type", ""))
         sub = code.get("image" if ctype == "Image" else "http")
         sub = sub if isinstance(sub, Map) else Map()
@@ -174,6 +174,7 @@ def _extension_policy(file: str, doc: Map, spec: Map) -> list[Plugin]:
         source = CodeSource("image" if ctype == "Image" else "remote", url, url_line,
                             None if sha is None else str(sha), sha_line if sha else None)
         name = str(entry.get("name", "") or "")
+        assert wasms is not None  # the loop runs only over a list (a Seq)
         out.append(Plugin(file, wasms.line_of(i), "envoy-gateway", "EnvoyExtensionPolicy wasm",
                           name, str(entry.get("rootID", "") or ""), name, RUNTIME_V8, url_line,
                           source))

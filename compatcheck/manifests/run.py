@@ -55,6 +55,8 @@ def plugin_report(plugin: Plugin, artifacts: dict[str, str], hosts, max_bytes: i
         results = tuple(TargetResult(h, ()) for h in hosts)
         report = ModuleReport(name, 0, None, None, results)
     else:
+        # resolve() raises ResolveError rather than return an artifact without a module
+        assert resolved.artifact.module is not None
         report = check_bytes(name, resolved.artifact.module, list(hosts), validate, smoke)
         report = _pointed(report, plugin.file, plugin.code.line, plugin.runtime_line)
     extra = [tuple(host_findings(plugin, resolved, r.host)) + _info(resolved, plugin)
@@ -117,7 +119,8 @@ def add_findings(report, extra: list[tuple]):
 def split_images(paths) -> tuple[list, list]:
     """(plain module paths, image artifacts: `oci://`, OCI layouts and archives, gzip)."""
     from ..artifacts import is_artifact_arg
-    plain, images = [], []
+    plain: list[str] = []
+    images: list[str] = []
     for p in paths:
         (images if is_artifact_arg(p) else plain).append(p)
     return plain, images

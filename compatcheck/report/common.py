@@ -58,6 +58,7 @@ def hosts_label(hosts: list[HostSpec], all_hosts: list[HostSpec]) -> str:
     selected = {h.id for h in hosts}
     parts = []
     by_product: dict[str, list[HostSpec]] = {}
+    h: HostSpec | None  # None: the end marker of the runs loop below
     for h in all_hosts:
         by_product.setdefault(h.product, []).append(h)
     for product, items in by_product.items():
@@ -66,7 +67,7 @@ def hosts_label(hosts: list[HostSpec], all_hosts: list[HostSpec]) -> str:
             parts.append(f"all {product}")
             continue
         run: list[HostSpec] = []
-        for h in items + [None]:  # type: ignore[list-item]
+        for h in items + [None]:
             if h is not None and h.id in selected:
                 run.append(h)
                 continue

@@ -5,6 +5,7 @@ SARIF is in sarif.py, GitLab code quality in gitlab.py."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .. import __version__
 from ..checks.codes import CODES
@@ -16,7 +17,7 @@ SCHEMA_VERSION = 1
 
 
 def render_json(run: CheckRun, opts: RenderOptions) -> str:
-    doc = {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "compatcheck", "version": __version__},
         "targets": [h.json() for h in run.hosts],

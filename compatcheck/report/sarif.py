@@ -72,7 +72,7 @@ def _artifacts(run: CheckRun) -> tuple[list[dict], dict[str, int]]:
     artifacts: list[dict] = []
     index: dict[str, int] = {}
     digests = getattr(run, "digests", ()) or (None,) * len(run.reports)
-    entries = [(p.name, None, None) for p in run.problems]
+    entries: list[tuple[str, int | None, str | None]] = [(p.name, None, None) for p in run.problems]
     entries += [(r.name, r.size, d) for r, d in zip(run.reports, digests, strict=False)
                 if not _in_manifest(r)]  # a manifest's plugin: the manifest is the artifact
     for name, size, digest in entries:

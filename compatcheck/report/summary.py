@@ -47,12 +47,12 @@ def product_lines(results: tuple[TargetResult, ...]) -> list[str]:
         if runs["called"]:
             calls = dict.fromkeys(f.location.removeprefix("import ") for run in runs["called"]
                                   for r in run for f in r.findings
-                                  if f.code == "CC801" and f.severity == "warning")
+                                  if f.code == "CC801" and f.severity == "warning" and f.location is not None)
             shown = ", ".join(list(calls)[:4]) + (", ..." if len(calls) > 4 else "")
             parts.append(f"loads but fails when called on {_label(runs['called'])} "
                          f"(CC801: {shown})")
         if runs["fails"]:
-            reasons = Counter()
+            reasons: Counter[str] = Counter()
             for run in runs["fails"]:
                 for r in run:
                     f = r.first_error

@@ -125,7 +125,7 @@ class Export:
     kind: str
     index: int
     offset: int
-    type: ExternType | None  # resolved; None only for an out-of-range index
+    type: ExternType | CompositeType | None  # resolved; None only for an out-of-range index
 
 
 @record

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from array import array
 from types import MappingProxyType
+from typing import Any, cast
 
 from .cursor import Cursor
 from .custom import read_producers, read_target_features
 from .errors import WasmFormatError
 from .instructions import ExprContext, FeatureSink, decode_body, decode_expression
-from .model import (EXTERNAL_KINDS, SECTION_NAMES, CompositeType, Export,
+from .model import (EXTERNAL_KINDS, SECTION_NAMES, CompositeType, Export, ExternType,
                     FuncType, GlobalType, Import, Limits, MemoryType, Module, Section,
                     TableType, TagType)
 from .valtypes import read_reftype, read_valtype
@@ -262,6 +263,7 @@ class _Reader:
             kind_at = cur.pos
             kind = cur.byte()
             type_index = None
+            ext: ExternType
             if kind == 0x00:
                 type_index = cur.u32()
                 ext = self._func_type_at(type_index, kind_at)
@@ -457,9 +459,10 @@ class _Reader:
 
     # --- assembly --------------------------------------------------------
     def _finish(self, version: int) -> Module:
-        func_types = [i.type for i in self.imports if i.kind == "func"]
+        # A defined function's type index is not checked here: its entry may be a GC type or None.
+        func_types: list[ExternType | CompositeType | None] = [i.type for i in self.imports if i.kind == "func"]
         func_types += [self.types[t] if t < len(self.types) else None for t in self.functions]
-        spaces = {
+        spaces: dict[str, list[Any]] = {  # (mypy cannot infer the lists' join here)
             "func": func_types,
             "table": [i.type for i in self.imports if i.kind == "table"] + self.tables,
             "memory": [i.type for i in self.imports if i.kind == "memory"] + self.memories,
@@ -469,9 +472,11 @@ class _Reader:
         exports = []
         for name, kind, index, at in self.raw_exports:
             space = spaces[kind]
-            ext = space[index] if index < len(space) else None
+            ext: ExternType | CompositeType | None = space[index] if index < len(space) else None
             exports.append(Export(name, kind, index, at, ext))
-        producers = self.custom.get("producers") or {}
+        # self.custom holds what read_producers / read_target_features returned, by name.
+        producers = cast("dict[str, tuple[tuple[str, str], ...]]", self.custom.get("producers") or {})
+        target_features = cast("tuple[tuple[str, str], ...]", self.custom.get("target_features") or ())
         return Module(
             size=len(self.data), version=version, sections=tuple(self.sections),
             types=tuple(self.types), imports=tuple(self.imports),
@@ -481,6 +486,6 @@ class _Reader:
             data_count=self.data_count, datacount_section=self.datacount,
             code_offsets=self.code_offsets, code_sizes=self.code_sizes,
             name_section=self.name_section, producers=MappingProxyType(dict(producers)),
-            target_features=tuple(self.custom.get("target_features") or ()),
+            target_features=tuple(target_features),
             notes=tuple(self.notes), data=self.data,
         )
