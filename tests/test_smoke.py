@@ -110,8 +110,8 @@ def test_modules_it_cannot_stub_are_not_run():
 
 def test_one_child_compiles_once_for_every_sequence(monkeypatch):
     started = []
-    real = smoke._run_child
-    monkeypatch.setattr(smoke, "_run_child", lambda payload: started.append(1) or real(payload))
+    real = smoke.run_child
+    monkeypatch.setattr(smoke, "run_child", lambda child, payload: started.append(1) or real(child, payload))
     mod = read_module(wat(f'(module {LOG} (memory (export "memory") 1)'
                           '(func (export "_initialize") (drop (call $log (i32.const 1) (i32.const 0) (i32.const 0))))'
                           '(func (export "_start")) (func (export "main") (param i32 i32) (result i32) (i32.const 0)))'))

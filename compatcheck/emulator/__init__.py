@@ -18,7 +18,7 @@ import json
 
 from ..abi import HostSpec
 from ..record import replace
-from ..smoke import _child_env, _how_it_died, _kill_group, _not_runnable, limits
+from ..smoke import _not_runnable, limits, run_child
 from .model import (ANSWERED, VERDICTS, CallOut, Emulation, HttpRequest, HttpResponse, Scenario,
                     Stage)
 
@@ -100,37 +100,9 @@ def _run(module, data: bytes, facts: dict, startup: list, scenarios) -> list[Emu
         return [Emulation(facts["id"], "undecided", why_not[1]) for _ in scenarios]
     header = {"host": facts, "startup": startup, "scenarios": [s.json() for s in scenarios],
               "limits": _limits_box(module)}
-    lines, ended = _run_child(json.dumps(header).encode() + b"\n" + data)
+    lines, ended = run_child("compatcheck.emulator.child",
+                             json.dumps(header).encode() + b"\n" + data)
     return _results(facts["id"], scenarios, lines, ended)
-
-
-def _run_child(payload: bytes) -> tuple[list[dict], str]:
-    import subprocess
-    import sys
-
-    proc = subprocess.Popen([sys.executable, "-m", "compatcheck.emulator.child"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True, env=_child_env())
-    ended = ""
-    try:
-        out, err = proc.communicate(payload, timeout=limits.WALL_SECONDS)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        out, err = proc.communicate()
-        ended = f"wall-clock backstop ({limits.WALL_SECONDS:.0f} s)"
-    except BaseException:
-        _kill_group(proc)
-        proc.wait()
-        raise
-    if not ended and proc.returncode != 0:
-        ended = _how_it_died(proc.returncode, err)
-    lines = []
-    for raw in out.splitlines():
-        try:
-            lines.append(json.loads(raw))
-        except ValueError:
-            break  # cut off mid-line by a kill
-    return lines, ended
 
 
 def _results(host_id: str, scenarios, lines: list[dict], ended: str) -> list[Emulation]:

@@ -9,10 +9,9 @@ thing (address space, CPU seconds, no files written, no core dumps).
 
 from __future__ import annotations
 
-import json
 import sys
 
-from ..smoke.child import _engine, _set_os_limits
+from ..smoke.child import serve
 from .lifecycle import emulate
 from .model import Emulation, Scenario
 
@@ -32,33 +31,8 @@ def _run_one(wasmtime, engine, compiled, module, header: dict, scenario: Scenari
 
 
 def main() -> int:
-    header = json.loads(sys.stdin.buffer.readline())
-    box = header["limits"]
-    _set_os_limits(box)
-    data = sys.stdin.buffer.read()
-    import wasmtime
-
-    from ..wasm import read_module
-
-    module = read_module(data)
-    engine = _engine(wasmtime)
-    out = sys.stdout
-    try:
-        compiled = wasmtime.Module(engine, data)
-    except MemoryError:
-        out.write(json.dumps({"compile": "stopped", "detail": "memory backstop while compiling"}))
-        return 0
-    except wasmtime.WasmtimeError as exc:
-        from ..smoke.child import trap_reason
-        out.write(json.dumps({"compile": "failed", "detail": trap_reason(str(exc))}) + "\n")
-        return 0
-    out.write(json.dumps({"compile": "ok"}) + "\n")
-    out.flush()
-    for raw in header["scenarios"]:
-        scenario = Scenario.from_json(raw)
-        out.write(json.dumps(_run_one(wasmtime, engine, compiled, module, header, scenario)) + "\n")
-        out.flush()
-    return 0
+    return serve("scenarios", lambda wasmtime, engine, compiled, module, header, raw:
+                 _run_one(wasmtime, engine, compiled, module, header, Scenario.from_json(raw)))
 
 
 if __name__ == "__main__":

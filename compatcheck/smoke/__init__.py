@@ -53,7 +53,8 @@ def run_startups(module, sequences) -> dict[tuple[str, ...], SmokeRun]:
            "memory_bytes": limits.MEMORY_LIMIT // max(1, len(memories)),
            "address_space": limits.CHILD_ADDRESS_SPACE, "cpu_seconds": limits.CHILD_CPU_SECONDS}
     header = {"sequences": [list(s) for s in sequences], "limits": box}
-    lines, ended = _run_child(json.dumps(header).encode() + b"\n" + module.data)
+    lines, ended = run_child("compatcheck.smoke.child",
+                             json.dumps(header).encode() + b"\n" + module.data)
     return _results(sequences, lines, ended)
 
 
@@ -96,9 +97,10 @@ def _child_env() -> dict:
     return env
 
 
-def _run_child(payload: bytes) -> tuple[list[dict], str]:
-    """(JSON lines the child printed, how it ended: '' for a clean exit, else the limit)."""
-    proc = subprocess.Popen([sys.executable, "-m", "compatcheck.smoke.child"],
+def run_child(child: str, payload: bytes) -> tuple[list[dict], str]:
+    """Run a sandbox child module (smoke or emulator) on the payload: (JSON lines it printed,
+    how it ended: '' for a clean exit, else the limit)."""
+    proc = subprocess.Popen([sys.executable, "-m", child],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True, env=_child_env())
     ended = ""

@@ -118,10 +118,12 @@ def _run_sequence(wasmtime, engine, compiled, module, sequence, box: dict) -> di
             "outcome": outcome, "detail": detail}
 
 
-def main() -> int:
+def serve(items_key: str, run_item) -> int:
+    """The child's life: OS limits first, compile the module once, then one JSON line per item
+    of the header's ``items_key``, each run by ``run_item(wasmtime, engine, compiled, module,
+    header, item)`` in a fresh store. Shared by smoke mode and the emulator."""
     header = json.loads(sys.stdin.buffer.readline())
-    box = header["limits"]
-    _set_os_limits(box)
+    _set_os_limits(header["limits"])
     data = sys.stdin.buffer.read()
     import wasmtime
 
@@ -140,11 +142,16 @@ def main() -> int:
         return 0
     out.write(json.dumps({"compile": "ok"}) + "\n")
     out.flush()
-    for sequence in header["sequences"]:
-        result = _run_sequence(wasmtime, engine, compiled, module, tuple(sequence), box)
-        out.write(json.dumps(result) + "\n")
+    for item in header[items_key]:
+        out.write(json.dumps(run_item(wasmtime, engine, compiled, module, header, item)) + "\n")
         out.flush()
     return 0
+
+
+def main() -> int:
+    return serve("sequences", lambda wasmtime, engine, compiled, module, header, sequence:
+                 _run_sequence(wasmtime, engine, compiled, module, tuple(sequence),
+                               header["limits"]))
 
 
 if __name__ == "__main__":
