@@ -16,7 +16,9 @@ from compatcheck.envoy.probe_modules import PROPOSAL_MODULES
 from node_judge import JUDGES, NEAREST, compiles, node_binary, v8_flags
 from test_v8_capi import _padded_call_indirect
 
-RUNTIMES = {r.version: r for r in {b.runtime for b in get_specs().builds}
+# The V8 of every Envoy and Istio build (other products' V8 builds are not judged here yet)
+RUNTIMES = {r.version: r for r in {b.runtime for b in get_specs().builds
+                                   if b.product in ("envoy", "istio", "gloo", "envoy-wasm")}
             if r.engine == "v8" and r.source.status != "probed"}
 
 # Modules judged: the probe's one-per-proposal fragments, plus the two forms of reference types
