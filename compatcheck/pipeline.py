@@ -75,32 +75,11 @@ def run_checks(paths, hosts, spec_dirs: tuple, selectors: tuple, *, max_size: in
             items.append(item)
     keys = _content_keys(items, hashes)
     distinct: dict = {}  # content key -> the first item with those bytes
-    copies: dict = {}
     for item, key in zip(items, keys, strict=True):
         distinct.setdefault(key, item)
-        copies[key] = copies.get(key, 0) + 1
     duplicates = len(items) - len(distinct)
-    done = 0
-
-    def finished(key) -> None:
-        nonlocal done
-        done += copies[key]
-        if progress is not None:
-            progress(done, len(items), duplicates)
-
-    if progress is not None and items:
-        progress(0, len(items), duplicates)
-    workers = _workers(jobs, list(distinct.values()))
-    if workers > 1:
-        outcomes = _check_in_workers(distinct, workers, hosts, spec_dirs, selectors, validate,
-                                     smoke, finished)
-    else:
-        from .runner import check_bytes
-        outcomes = {}
-        for key, item in distinct.items():
-            outcomes[key] = _settle(item.name, lambda i=item: check_bytes(
-                i.name, i.data, hosts, validate, smoke))
-            finished(key)
+    outcomes = _check_distinct(distinct, keys, hosts, spec_dirs, selectors, validate, smoke,
+                               jobs, progress)
     if lifecycle is not None:  # `check --plugin-config`: start and configure, emulated
         outcomes = _with_lifecycle(outcomes, distinct, lifecycle)
     reports: list[ModuleReport]
@@ -125,6 +104,36 @@ def run_checks(paths, hosts, spec_dirs: tuple, selectors: tuple, *, max_size: in
     return CheckRun(tuple(reports), tuple(problems), tuple(hosts), fail_on,
                     same_as=tuple(same_as) if duplicates else (),
                     digests=tuple(digests) if hashes else ()).without(ignored)
+
+
+def _check_distinct(distinct: dict, keys: list, hosts, spec_dirs, selectors, validate: bool,
+                    smoke: bool, jobs, progress) -> dict:
+    """Content key -> report (or InputProblem) for each distinct module, in worker processes
+    when that pays; ``progress`` counts the files (copies included) done so far."""
+    copies: dict = {}
+    for key in keys:
+        copies[key] = copies.get(key, 0) + 1
+    done = 0
+
+    def finished(key) -> None:
+        nonlocal done
+        done += copies[key]
+        if progress is not None:
+            progress(done, len(keys), len(keys) - len(distinct))
+
+    if progress is not None and keys:
+        progress(0, len(keys), len(keys) - len(distinct))
+    workers = _workers(jobs, list(distinct.values()))
+    if workers > 1:
+        return _check_in_workers(distinct, workers, hosts, spec_dirs, selectors, validate,
+                                 smoke, finished)
+    from .runner import check_bytes
+    outcomes = {}
+    for key, item in distinct.items():
+        outcomes[key] = _settle(item.name, lambda i=item: check_bytes(
+            i.name, i.data, hosts, validate, smoke))
+        finished(key)
+    return outcomes
 
 
 def _with_lifecycle(outcomes: dict, distinct: dict, lifecycle: dict) -> dict:
