@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import wasmtime
+import yaml
 
 from compatcheck.abi import get_specs
 from compatcheck.checks import check_module
@@ -50,3 +54,41 @@ profile = "cpp-host-c4d7bb0f"
 runtime = "v8-13.8.258.26"
 sources = ["probed from acme-envoy 1.36.0"]
 '''
+
+
+# Rust >= 1.82 emits call_indirect with its table index as a padded LEB (0x80 0x00): a
+# reference-types encoding. Hand-assembled: (func (call_indirect (type 0) (i32.const 0))).
+def padded_call_indirect() -> bytes:
+    base = bytes(wasmtime.wat2wasm(
+        '(module (type $v (func)) (table 1 funcref) (memory (export "memory") 1)'
+        ' (func (export "proxy_abi_version_0_2_1"))'
+        ' (func (export "malloc") (param i32) (result i32) (i32.const 1024))'
+        ' (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))'
+        ' (func $f (call_indirect (type $v) (i32.const 0))))'))
+    plain = bytes([0x41, 0x00, 0x11, 0x00, 0x00, 0x0B])  # i32.const 0; call_indirect 0 0; end
+    padded = bytes([0x41, 0x00, 0x11, 0x00, 0x80, 0x00, 0x0B])
+    at = base.rindex(plain)
+    body_size_at = at - 2  # locals count 0 before the body, body size before that
+    assert base[body_size_at] == len(plain) + 1 and base[body_size_at + 1] == 0
+    out = bytearray(base[:at] + padded + base[at + len(plain):])
+    out[body_size_at] += 1
+    # the code section size grows by one byte too
+    code = bytes(out).rindex(b"\x0a", 0, body_size_at)
+    out[code + 1] += 1
+    return bytes(out)
+
+
+def readme_snippet() -> str:
+    """The first YAML block of the README's "pre-commit" section, as a user copies it."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n### pre-commit\n"):]
+    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
+    match = re.search(r"^```yaml\n(.*?)^```$", section, re.M | re.S)
+    assert match, "no yaml block in the README's pre-commit section"
+    return match.group(1)
+
+
+def readme_hook() -> dict:
+    config = yaml.safe_load(readme_snippet())
+    (repo,) = config["repos"]
+    return repo

@@ -11,7 +11,7 @@ import pytest
 
 from helpers import BASE_EXPORTS, wat
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "rust-abi-0.2.1.wasm"
 SEED = ROOT / "samples" / "prime-authorizer.wasm"
 

@@ -9,6 +9,7 @@ from compatcheck.checks.capi import crash_kind
 from compatcheck.runner import check_bytes
 from compatcheck.wasm import read_module
 from faults import FAULTS
+from helpers import padded_call_indirect
 
 SPECS = get_specs()
 V8_BUILDS = [b for b in SPECS.builds if b.runtime.engine == "v8"]
@@ -18,30 +19,8 @@ def _result(name, build):
     return check_module(read_module(bytes(wasmtime.wat2wasm(FAULTS[name]))), build)
 
 
-# Rust >= 1.82 emits call_indirect with its table index as a padded LEB (0x80 0x00): a
-# reference-types encoding. Hand-assembled: (func (call_indirect (type 0) (i32.const 0))).
-def _padded_call_indirect() -> bytes:
-    base = bytes(wasmtime.wat2wasm(
-        '(module (type $v (func)) (table 1 funcref) (memory (export "memory") 1)'
-        ' (func (export "proxy_abi_version_0_2_1"))'
-        ' (func (export "malloc") (param i32) (result i32) (i32.const 1024))'
-        ' (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))'
-        ' (func $f (call_indirect (type $v) (i32.const 0))))'))
-    plain = bytes([0x41, 0x00, 0x11, 0x00, 0x00, 0x0B])  # i32.const 0; call_indirect 0 0; end
-    padded = bytes([0x41, 0x00, 0x11, 0x00, 0x80, 0x00, 0x0B])
-    at = base.rindex(plain)
-    body_size_at = at - 2  # locals count 0 before the body, body size before that
-    assert base[body_size_at] == len(plain) + 1 and base[body_size_at + 1] == 0
-    out = bytearray(base[:at] + padded + base[at + len(plain):])
-    out[body_size_at] += 1
-    # the code section size grows by one byte too
-    code = bytes(out).rindex(b"\x0a", 0, body_size_at)
-    out[code + 1] += 1
-    return bytes(out)
-
-
 def test_padded_call_indirect_is_reference_types():
-    module = read_module(_padded_call_indirect())
+    module = read_module(padded_call_indirect())
     from compatcheck.wasm.features import detect_features
     assert "reference-types" in detect_features(module)
 
@@ -50,7 +29,7 @@ def test_padded_call_indirect_is_reference_types():
                          ids=lambda b: b.id)
 def test_rust_1_82_call_indirect_loads_on_every_v8_build(build):
     """V8's C API forces reference-types on in V8 8.0-9.6: Envoy 1.17-1.20 accept it."""
-    report = check_bytes("rust.wasm", _padded_call_indirect(), [build])
+    report = check_bytes("rust.wasm", padded_call_indirect(), [build])
     assert not [f for f in report.results[0].findings if f.code == "CC701"], build.id
 
 

@@ -26,7 +26,7 @@ from compatcheck.wasm import read_module
 from compatcheck.wasm.features import detect_features
 
 _spec = importlib.util.spec_from_file_location(
-    "toolchains_build", Path(__file__).parent / "toolchains" / "build.py")
+    "toolchains_build", Path(__file__).resolve().parents[1] / "toolchains" / "build.py")
 tc = importlib.util.module_from_spec(_spec)
 sys.modules["toolchains_build"] = tc  # dataclasses look their module up
 _spec.loader.exec_module(tc)

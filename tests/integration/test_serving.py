@@ -150,7 +150,7 @@ def run_filters(tmp_path_factory):
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).parent / "toolchains" / "filters_run" / "build.py"
+    path = Path(__file__).resolve().parents[1] / "toolchains" / "filters_run" / "build.py"
     spec = importlib.util.spec_from_file_location("filters_run_build", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

