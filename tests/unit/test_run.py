@@ -1,5 +1,5 @@
 """`compatcheck run`: the emulated host runs start-up, configuration and one request the way the
-build would (the serving judge, tests/test_serving.py, holds it to real Envoy)."""
+build would (the serving judge, tests/integration/test_serving.py, holds it to real Envoy)."""
 
 from __future__ import annotations
 

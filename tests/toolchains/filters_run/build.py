@@ -1,4 +1,4 @@
-"""Build the request-time test filters (tests/test_serving.py) with real compilers.
+"""Build the request-time test filters (tests/integration/test_serving.py) with real compilers.
 
     python tests/toolchains/filters_run/build.py OUTDIR
 

@@ -1,5 +1,5 @@
 /* A Proxy-Wasm HTTP filter in C against the raw ABI (0.2.1), no SDK, for `compatcheck run`
- * and the serving judge (tests/test_serving.py). Built with clang + wasi-libc and with zig cc.
+ * and the serving judge (tests/integration/test_serving.py). Built with clang + wasi-libc and with zig cc.
  *
  * What it does is chosen by its configuration, so one binary covers many cases:
  *   VM configuration:     "fail-start" (proxy_on_vm_start returns false), "trap-start"

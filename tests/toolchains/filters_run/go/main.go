@@ -1,5 +1,5 @@
 // A word-counting filter for GOOS=wasip1 against the raw Proxy-Wasm ABI (0.2.1), no SDK; for
-// `compatcheck run` and the serving judge (tests/test_serving.py). Built as a reactor
+// `compatcheck run` and the serving judge (tests/integration/test_serving.py). Built as a reactor
 // (-buildmode=c-shared: _initialize, then //go:wasmexport functions).
 //
 // A request with a body is buffered to its end and answered locally: 200, x-words: N, and

@@ -1,5 +1,5 @@
 //! An API-key filter in Zig against the raw Proxy-Wasm ABI (0.2.1), no SDK, no libc; for
-//! `compatcheck run` and the serving judge (tests/test_serving.py). Built for
+//! `compatcheck run` and the serving judge (tests/integration/test_serving.py). Built for
 //! wasm32-freestanding with ReleaseSafe, so safety checks stay in and a failed one traps.
 //!
 //! Plugin configuration "max=N": keys up to N bytes are accepted; no configuration, or one that

@@ -1,5 +1,5 @@
 // A greeting filter in AssemblyScript on @solo-io/proxy-runtime 0.1.8 (a real Proxy-Wasm SDK),
-// for `compatcheck run` and the serving judge (tests/test_serving.py). Built by
+// for `compatcheck run` and the serving judge (tests/integration/test_serving.py). Built by
 // tests/toolchains/filters_run/build.py with --use abort=abort_proc_exit.
 //
 // Request header x-name: missing -> local 400 "who are you?"; "upstream" -> an HTTP call to the
