@@ -12,7 +12,7 @@ from .inputs import DEFAULT_MAX_BYTES, load
 from .results import CheckRun, InputProblem
 
 if TYPE_CHECKING:
-    from .runner import ModuleReport
+    from .results import ModuleReport
 
 # When to check in worker processes, from measurements on 2 cores (benchmarks/run.py): a forked
 # pool costs ~40 ms to start (imports and forking; the workers inherit the loaded specs); a small

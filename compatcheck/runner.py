@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from .record import record
 
 from .abi import HostSpec
-from .checks import TargetResult, check_targets
+from .checks import check_targets
 from .checks._build import finding
 from .checks.format import format_problem, host_view
-from .checks.finding import Finding
+from .results import ModuleReport, TargetResult
 from .wasm import Module, WasmFormatError, read_module
 from .wasm.validate import validate
-
-@record
-class ModuleReport:
-    name: str
-    size: int
-    module: Module | None
-    problem: Finding | None  # not a readable/valid module: refused by every host
-    results: tuple[TargetResult, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None and all(r.verdict == "loads" for r in self.results)
-
-    def json(self) -> dict:
-        return {"file": self.name, "size": self.size,
-                "problem": None if self.problem is None else self.problem.json(),
-                "results": [r.json() for r in self.results]}
-
 
 def check_bytes(name: str, data: bytes, hosts: list[HostSpec],
                 full_validation: bool = False, smoke: bool = True) -> ModuleReport:

@@ -44,7 +44,8 @@ def manifest_reports(manifests, artifacts: dict[str, str], hosts, max_bytes: int
 def plugin_report(plugin: Plugin, artifacts: dict[str, str], hosts, max_bytes: int,
                   validate: bool, smoke: bool):
     from ..checks import TargetResult
-    from ..runner import ModuleReport, check_bytes
+    from ..results import ModuleReport
+    from ..runner import check_bytes
     from .resolve import resolve
     from .verdicts import host_findings
 

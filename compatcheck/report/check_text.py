@@ -6,7 +6,7 @@ from tabulate import tabulate
 
 from ..checks.codes import CODES
 from ..results import CheckRun
-from ..runner import ModuleReport
+from ..results import ModuleReport
 from .common import RenderOptions, group_findings, hosts_label, printable
 from .summary import product_lines, summary_lines
 from .style import style

@@ -7,7 +7,7 @@ import re
 
 from ..abi import HostSpec
 from ..checks.finding import SEVERITIES, Finding
-from ..runner import ModuleReport
+from ..results import ModuleReport
 
 
 class RenderOptions:
