@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import binascii
 
 from ..record import record
@@ -40,6 +41,8 @@ class Plugin:
     code: CodeSource
     config_type: str = ""  # the configuration's @type ("" when none or JSON from a CRD)
     config_line: int = 0
+    plugin_config: str = ""  # what proxy_on_configure reads ("" when none is given)
+    vm_config: str = ""  # what proxy_on_vm_start reads
 
     @property
     def label(self) -> str:
@@ -95,10 +98,30 @@ def _plugin_config(file: str, cfg: Map, vm: Map, consumer: str, kind: str) -> Pl
     vm_id, _ = _get(vm, "vm_id", "vmId")
     conf, conf_line = _get(cfg, "configuration")
     conf_type = str(conf.get("@type", "")) if isinstance(conf, Map) else ""
+    vm_conf, _ = _get(vm, "configuration")
     runtime = str(runtime or "")
     return Plugin(file, cfg.line, consumer, kind, str(cfg.get("name", "") or ""),
                   str(root_id or ""), str(vm_id or ""), runtime, runtime_line,
-                  _envoy_code(vm, runtime), conf_type, conf_line)
+                  _envoy_code(vm, runtime), conf_type, conf_line, config_text(conf),
+                  config_text(vm_conf))
+
+
+def config_text(conf) -> str:
+    """The bytes a filter's configuration buffer holds, as Envoy builds them from the config:
+    a StringValue's or BytesValue's value as is, any other message (TypedStruct, Struct) as
+    JSON of its fields, a plain scalar as its text; nothing when absent."""
+    if conf is None:
+        return ""
+    if isinstance(conf, Map):
+        kind = str(conf.get("@type", ""))
+        if kind.endswith((".StringValue", ".BytesValue")):
+            return str(conf.get("value", "") or "")
+        body = conf.get("value") if kind.endswith(".TypedStruct") else \
+            {k: v for k, v in conf.items() if k != "@type"}
+        return json.dumps(body, separators=(",", ":"))
+    if isinstance(conf, (list, dict)):
+        return json.dumps(conf, separators=(",", ":"))
+    return str(conf)
 
 
 def _envoy_code(vm: Map, runtime: str) -> CodeSource:
@@ -150,8 +173,10 @@ def _wasm_plugin(file: str, doc: Map, spec: Map, consumer: str) -> Plugin:
         source = CodeSource("file", url[len("file://"):], url_line)
     name = str((doc.get("metadata") or {}).get("name", "")) if isinstance(doc.get("metadata"), Map) else ""
     root, _ = _get(spec, "pluginName")
+    conf, conf_line = _get(spec, "pluginConfig")
     return Plugin(file, doc.line, consumer, "WasmPlugin", name, str(root or ""), "", RUNTIME_V8,
-                  url_line, source)
+                  url_line, source, config_line=conf_line,
+                  plugin_config="" if conf is None else config_text(conf))
 
 
 def _extension_policy(file: str, doc: Map, spec: Map) -> list[Plugin]:
@@ -175,7 +200,8 @@ def _extension_policy(file: str, doc: Map, spec: Map) -> list[Plugin]:
                             None if sha is None else str(sha), sha_line if sha else None)
         name = str(entry.get("name", "") or "")
         assert wasms is not None  # the loop runs only over a list (a Seq)
+        conf, conf_line = _get(entry, "config")
         out.append(Plugin(file, wasms.line_of(i), "envoy-gateway", "EnvoyExtensionPolicy wasm",
                           name, str(entry.get("rootID", "") or ""), name, RUNTIME_V8, url_line,
-                          source))
+                          source, config_line=conf_line, plugin_config=config_text(conf)))
     return out

@@ -59,7 +59,12 @@ def plugin_report(plugin: Plugin, artifacts: dict[str, str], hosts, max_bytes: i
         # resolve() raises ResolveError rather than return an artifact without a module
         assert resolved.artifact.module is not None
         report = check_bytes(name, resolved.artifact.module, list(hosts), validate, smoke)
-        report = _pointed(report, plugin.file, plugin.code.line, plugin.runtime_line)
+        # start and configure with the manifest's own configuration, in the emulated host
+        from ..emulator.checking import with_lifecycle
+        report = with_lifecycle(report, plugin.plugin_config, plugin.vm_config, plugin.root_id,
+                                data=resolved.artifact.module)
+        report = _pointed(report, plugin.file, plugin.code.line, plugin.runtime_line,
+                          plugin.config_line)
     extra = [tuple(host_findings(plugin, resolved, r.host)) + _info(resolved, plugin)
              for r in report.results]
     return add_findings(report, extra)
@@ -96,12 +101,20 @@ def artifact_summary(art) -> str:
     return "; ".join(bits)
 
 
-def _pointed(report, file: str, line: int, runtime_line: int):
+_LIFECYCLE = ("CC510", "CC511", "CC512")  # start and configure (emulator/checking.py)
+
+
+def _pointed(report, file: str, line: int, runtime_line: int, config_line: int = 0):
     """Every finding of the module also points at the manifest line that names it (a build
-    without a runtime at the line that names the runtime)."""
-    results = tuple(replace(r, findings=tuple(
-        replace(f, file=file, line=runtime_line if f.code == "CC010" else line)
-        for f in r.findings)) for r in report.results)
+    without a runtime at the line that names the runtime, a failed configure at the
+    configuration's line)."""
+    def where(code: str) -> int:
+        if code == "CC010":
+            return runtime_line
+        return config_line if code in _LIFECYCLE and config_line else line
+
+    results = tuple(replace(r, findings=tuple(replace(f, file=file, line=where(f.code))
+                                              for f in r.findings)) for r in report.results)
     problem = None if report.problem is None else replace(report.problem, file=file, line=line)
     return replace(report, results=results, problem=problem)
 
