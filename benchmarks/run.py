@@ -264,8 +264,26 @@ def main() -> int:
           f"(corpus: {corpus_note})")
     for label, n, rate in rates:
         print(f"  {label:48} {n:5} files  {rate:7.1f} files/s")
+    _smoke_bounds(cc, bare_mem)
     shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _smoke_bounds(cc: list[str], bare_mem: float) -> None:
+    """The attack modules of tests/attacks run through the smoke sandbox (run_startup in a
+    fresh process, the sandbox child included): wall time against reading the module alone,
+    and peak memory against the linear-memory cap plus the interpreter."""
+    from compatcheck.smoke import limits
+    snippet = ("import sys; from compatcheck.wasm import read_module; m = read_module(open(sys.argv[1],"
+               " 'rb').read()); {run}")
+    run = "from compatcheck.smoke import run_startup; print(run_startup(m, ('_initialize',)))"
+    print("\nsmoke runs of the attack modules (the sandbox child included)")
+    cap = limits.MEMORY_LIMIT / (1 << 20) + 2 * bare_mem
+    for path in sorted((ROOT / "tests" / "attacks").glob("*.wasm")):
+        t, mem = measure([PY, "-c", snippet.format(run=run), str(path)], 1)
+        t0, _ = measure([PY, "-c", snippet.format(run="pass"), str(path)], 1)
+        print(f"  {path.name:24} {t:6.2f} s ({t / t0:5.1f}x reading it)  peak {mem:6.0f} MiB  "
+              f"[<= {cap:.0f} MiB: {'met' if mem <= cap else 'exceeded'}]")
 
 
 if __name__ == "__main__":
