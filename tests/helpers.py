@@ -92,3 +92,46 @@ def readme_hook() -> dict:
     config = yaml.safe_load(readme_snippet())
     (repo,) = config["repos"]
     return repo
+
+
+# The seed's envoy.yaml (static listener, envoy.filters.http.wasm, a local code file), for the
+# manifest tests: fill in config_type, runtime and code ("filename: PATH").
+SEED_ENVOY_YAML = """\
+static_resources:
+  listeners:
+  - name: main
+    address:
+      socket_address: {{ address: 127.0.0.1, port_value: 10000 }}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          route_config:
+            virtual_hosts:
+            - name: backend
+              domains: ["*"]
+              routes:
+              - match: {{ prefix: "/" }}
+                direct_response: {{ status: 200 }}
+          http_filters:
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: prime_authorizer
+                root_id: prime_authorizer
+                configuration:
+                  "@type": {config_type}
+                  value: '{{"header": "token"}}'
+                vm_config:
+                  runtime: {runtime}
+                  code:
+                    local:
+                      {code}
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+"""
+SEED_RUNTIME_LINE, SEED_CODE_LINE, SEED_CONFIG_LINE = 30, 33, 26

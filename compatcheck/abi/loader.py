@@ -44,8 +44,7 @@ def _load_hostcalls(file: File) -> dict:
     return hostcalls
 
 
-def _load_callback_tables(file: File) -> dict[str, dict]:
-    path, data = file[0], _parse(file, "CALLBACKS_FILE")
+def _load_callback_tables(path, data: dict) -> dict[str, dict]:
     return {tname: {group: {k: _sig(path, f"table.{tname}.{group}.{k}", v)
                             for k, v in entries.items()}
                     for group, entries in table.items() if group != "source"}
@@ -87,7 +86,8 @@ def _load_builds(files: list[File], profiles: dict, hostcalls: dict, callback_ta
 
 def _build(files: dict[str, list[File]]) -> SpecSet:
     hostcalls = _load_hostcalls(files["hostcalls"][0])
-    callback_tables = _load_callback_tables(files["callbacks"][0])
+    callbacks_file = _parse(files["callbacks"][0], "CALLBACKS_FILE")  # parsed once, read thrice
+    callback_tables = _load_callback_tables(files["callbacks"][0][0], callbacks_file)
     abi_versions = _load_abi_versions(files["abi_versions"][0])
     known_callbacks = set()
     for v in abi_versions:
@@ -99,7 +99,6 @@ def _build(files: dict[str, list[File]]) -> SpecSet:
     profiles = _load_profiles(files["profiles"])
     builds = _load_builds(files["builds"], profiles, hostcalls, callback_tables, runtimes)
     _check_invariants(builds)
-    callbacks_file = _parse(files["callbacks"][0], "CALLBACKS_FILE")
     notes = _callbacks_elsewhere(builds, callbacks_file)
     triggers = _callback_triggers(callbacks_file)
     since = _feature_since(builds)

@@ -60,13 +60,3 @@ def _info(art):
                                  if d.accepted else f"{d.fetcher.label}: refuses: {d.message}"
                                  for d in gw)
     return finding("CC900", text, "advice", location="artifact")
-
-
-def text_notes(run) -> str:
-    """For the text report: each artifact's digests (the CC900 finding, shown once)."""
-    lines = []
-    for rep in run.reports:
-        info = next((f for r in rep.results for f in r.findings if f.code == "CC900"), None)
-        if info is not None:
-            lines.append(f"{rep.name}: {info.message}")
-    return "\n".join(lines) + ("\n\n" if lines else "")

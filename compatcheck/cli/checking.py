@@ -9,7 +9,7 @@ import click
 from .. import exitcodes
 from .common import (DEFAULT_MAX_SIZE, MAX_SIZE_HELP, TARGET_HELP, emit, fail_usage,
                      load_config_or_fail, load_specs_or_fail, select_or_fail, spec_dirs_of,
-                     use_colour)
+                     text_or_file, use_colour)
 
 
 def _run_checks(files, targets, spec_dir, max_size, validate, smoke=True, ignore=(),
@@ -163,18 +163,14 @@ def check(files, manifests, artifact_args, targets, fmt, output, fail_on, ignore
             fail_usage(str(exc))
     lifecycle = None
     if plugin_config is not None or vm_config is not None:
-        from .running import _text_or_file
-        lifecycle = {"plugin_config": _text_or_file(plugin_config) or "",
-                     "vm_config": _text_or_file(vm_config) or "", "root_id": root_id}
+        lifecycle = {"plugin_config": text_or_file(plugin_config) or "",
+                     "vm_config": text_or_file(vm_config) or "", "root_id": root_id}
     run = _run_checks(files, targets, spec_dir, max_size, validate, smoke, ignore, fail_on,
                       jobs, _Progress.for_run(fmt, quiet), hashes=fmt in _SHOWS_HASHES,
                       manifests=manifests, artifacts=artifacts, lifecycle=lifecycle)
     _report_problems(run)
     opts = RenderOptions(use_colour(color, output), verbose)
     text = _render(run, fmt, quiet, opts, CHECK_RENDERERS)
-    if fmt == "text" and not quiet:
-        from ..artifacts.run import text_notes
-        text = text_notes(run) + text  # digests of images and manifest modules (CC900)
     if run.reports or fmt != "text":
         emit(text, output)
     _exit(run.exit_code)

@@ -72,3 +72,14 @@ def use_colour(color, output) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return output is None and sys.stdout.isatty()
+
+
+def text_or_file(value: str | None) -> str | None:
+    """STRING, or @FILE for the contents of FILE."""
+    if value is None or not value.startswith("@"):
+        return value
+    try:
+        with open(value[1:], "rb") as fh:
+            return fh.read(16 << 20).decode("utf-8", "surrogateescape")
+    except OSError as exc:
+        fail_usage(f"{value[1:]}: cannot read: {exc.strerror or exc}")

@@ -9,23 +9,12 @@ import click
 
 from .. import exitcodes
 from .common import (fail_usage, load_config_or_fail, load_specs_or_fail, select_or_fail,
-                     spec_dirs_of)
+                     spec_dirs_of, text_or_file)
 
 RUN_HELP = ("Exit codes: 0 = every run answered (started and configured; with --header/--body/"
             "--request: the request continued or got the filter's own response); 1 = a predicted "
             "failure (refused, start or configure failed, a trap, a request that hangs) or an "
             "undecided run, or --explore found a trapping variant; 2 = usage error.")
-
-
-def _text_or_file(value: str | None) -> str | None:
-    """STRING, or @FILE for the contents of FILE."""
-    if value is None or not value.startswith("@"):
-        return value
-    try:
-        with open(value[1:], "rb") as fh:
-            return fh.read(16 << 20).decode("utf-8", "surrogateescape")
-    except OSError as exc:
-        fail_usage(f"{value[1:]}: cannot read: {exc.strerror or exc}")
 
 
 def _bytes_or_file(value: str | None) -> bytes:
@@ -62,8 +51,8 @@ def scenario_from_options(o: dict):
     if o["http_reply"] is not None:
         reply = HttpResponse(o["http_reply"], (("content-type", b"text/plain"),),
                              _bytes_or_file(o["http_reply_body"]))
-    return Scenario(vm_config=_text_or_file(o["vm_config"]) or "",
-                    plugin_config=_text_or_file(o["plugin_config"]) or "",
+    return Scenario(vm_config=text_or_file(o["vm_config"]) or "",
+                    plugin_config=text_or_file(o["plugin_config"]) or "",
                     root_id=o["root_id"], request=request, http_reply=reply,
                     clusters=tuple(o["cluster"]) or None, ticks=o["ticks"],
                     log_level=LOG_LEVELS.index(o["log_level"]))

@@ -6,48 +6,30 @@ proxy_on_configure returns false or traps (cpp-host's canary: "Failed to start b
 is refused the same way. For every build that loads the module, this runs the emulated start
 and configure with the given configuration and turns a failure into an error finding (the
 host's messages, in order), and a run a budget stopped into a warning that says nothing was
-decided. The codes are proposed in CODES below for compatcheck/checks/codes.py.
+decided. The codes' texts are in compatcheck/checks/codes.py.
 """
 
 from __future__ import annotations
 
+from ..checks._build import finding
+from ..checks.codes import CODES
 from ..checks.finding import Finding
 from ..record import replace
 from . import Scenario, emulate_targets
 
-START_FAILED, CONFIGURE_FAILED, UNDECIDED = "CC510", "CC511", "CC512"
-
-# (code, name, severity, cause, host text, fix): the rows for checks/codes.py
-CODES = (
-    (START_FAILED, "start-failed", "error",
-     "proxy_on_vm_start (or a start-up function or the root context's creation) returns false or "
-     "traps when the emulated host starts the plugin; the build refuses it.",
-     "Failed to start base Wasm",
-     "See the trap or the filter's log lines (`compatcheck run`); check the VM configuration."),
-    (CONFIGURE_FAILED, "configure-failed", "error",
-     "proxy_on_configure returns false or traps with the given plugin configuration (or with none); "
-     "the build refuses the plugin.",
-     "Failed to configure base Wasm plugin",
-     "Pass the configuration the plugin expects (--plugin-config), or fix the filter's parser."),
-    (UNDECIDED, "start-undecided", "warning",
-     "The emulated start or configuration was stopped by a budget (instructions, host calls, "
-     "memory): nothing is decided.",
-     "", "Run `compatcheck run -v` to see where it stopped, or judge it with a real Envoy."),
-)
+START_FAILED, CONFIGURE_FAILED, UNDECIDED = "CC510", "CC511", "CC512"  # checks/codes.py
 
 
 def _finding(e) -> Finding | None:
     if e.verdict in ("start-failed", "configure-failed"):
         code = START_FAILED if e.verdict == "start-failed" else CONFIGURE_FAILED
         message = " / ".join(m.splitlines()[0] for m in e.messages) or e.detail
-        fix = next(c[5] for c in CODES if c[0] == code)
-        return Finding(code, "error", message, f"{e.detail}. {fix}", "startup",
+        return finding(code, message, "startup", fix=f"{e.detail}. {CODES[code].fix}",
                        location="export proxy_on_vm_start" if code == START_FAILED
                        else "export proxy_on_configure", position=1_000, host_wording=True)
     if e.verdict == "undecided":
-        return Finding(UNDECIDED, "warning", f"Start and configuration could not be emulated to "
-                                             f"the end: {e.detail}", CODES[2][5], "startup",
-                       position=1_000)
+        return finding(UNDECIDED, f"Start and configuration could not be emulated to the end: "
+                                  f"{e.detail}", "startup", position=1_000)
     return None
 
 

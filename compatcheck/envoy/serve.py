@@ -25,6 +25,7 @@ from typing import cast
 from ..record import record
 from . import process
 from .validate import resolve
+from .bootstrap import listener, wasm_filter
 
 UPSTREAM_BODY = b"upstream says hello\n"
 UPSTREAM_HEADERS = (("content-type", "text/plain"),)
@@ -132,48 +133,16 @@ def _upstream_server():
     return server, seen
 
 
-def _wasm_filter(wasm_path: str, root_id: str, vm_config: str | None,
-                 plugin_config: str | None) -> dict:
-    vm: dict = {"vm_id": "compatcheck", "runtime": "envoy.wasm.runtime.v8",
-                "code": {"local": {"filename": wasm_path}}}
-    if vm_config is not None:
-        vm["configuration"] = {"@type": "type.googleapis.com/google.protobuf.StringValue",
-                               "value": vm_config}
-    cfg: dict = {"name": "compatcheck", "root_id": root_id, "vm_config": vm}
-    if plugin_config is not None:
-        cfg["configuration"] = {"@type": "type.googleapis.com/google.protobuf.StringValue",
-                                "value": plugin_config}
-    return {"name": "envoy.filters.http.wasm",
-            "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-                             "config": cfg}}
-
-
-def _listener(name: str, route: dict, filters: list) -> dict:
-    router = {"name": "envoy.filters.http.router",
-              "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}
-    return {"name": name,
-            "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
-            "filter_chains": [{"filters": [{
-                "name": "envoy.filters.network.http_connection_manager",
-                "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.network."
-                             "http_connection_manager.v3.HttpConnectionManager",
-                    "stat_prefix": name,
-                    "route_config": {"name": name, "virtual_hosts": [{
-                        "name": name, "domains": ["*"],
-                        "routes": [{"match": {"prefix": "/"}, **route}]}]},
-                    "http_filters": [*filters, router]}}]}]}
-
-
 def config(wasm_path: str, upstream_port: int, root_id: str = "", vm_config: str | None = None,
            plugin_config: str | None = None) -> dict:
     """Admin, the filter's listener, a probe listener without it, and the `upstream` cluster."""
-    wasm = _wasm_filter(wasm_path, root_id, vm_config, plugin_config)
+    wasm = wasm_filter(wasm_path, root_id=root_id, vm_config=vm_config,
+                       plugin_config=plugin_config)
     return {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
         "static_resources": {
-            "listeners": [_listener("main", {"route": {"cluster": "upstream", "timeout": "10s"}}, [wasm]),
-                          _listener("probe", {"direct_response": {"status": 204}}, [])],
+            "listeners": [listener("main", {"route": {"cluster": "upstream", "timeout": "10s"}}, [wasm]),
+                          listener("probe", {"direct_response": {"status": 204}}, [])],
             "clusters": [{"name": "upstream", "type": "STATIC", "connect_timeout": "5s",
                           "load_assignment": {"cluster_name": "upstream", "endpoints": [{
                               "lb_endpoints": [{"endpoint": {"address": {"socket_address": {

@@ -10,6 +10,7 @@ import tempfile
 import threading
 
 from ..record import record
+from .bootstrap import listener, wasm_filter
 from .process import CannotRun, RunError, run, sigterm_raises
 
 _LINE = re.compile(r"^\[[^\]]*\]\[\d+\]\[(\w+)\]\[(\w+)\] (?:\[([^\]]+)\] )?(.*)$")
@@ -44,35 +45,9 @@ class EnvoyOutcome:
 
 
 def _config(wasm_path: str, runtime: str, plugin_config: str | None) -> dict:
-    wasm_cfg: dict = {
-        "name": "compatcheck",
-        "root_id": "",
-        "vm_config": {"vm_id": "compatcheck", "runtime": runtime,
-                      "code": {"local": {"filename": wasm_path}}},
-    }
-    if plugin_config is not None:
-        wasm_cfg["configuration"] = {"@type": "type.googleapis.com/google.protobuf.StringValue",
-                                     "value": plugin_config}
-    return {"static_resources": {"listeners": [{
-        "name": "compatcheck",
-        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
-        "filter_chains": [{"filters": [{
-            "name": "envoy.filters.network.http_connection_manager",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.filters.network."
-                         "http_connection_manager.v3.HttpConnectionManager",
-                "stat_prefix": "compatcheck",
-                "route_config": {"name": "r", "virtual_hosts": [{
-                    "name": "vh", "domains": ["*"],
-                    "routes": [{"match": {"prefix": "/"}, "direct_response": {"status": 200}}]}]},
-                "http_filters": [
-                    {"name": "envoy.filters.http.wasm",
-                     "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters."
-                                               "http.wasm.v3.Wasm", "config": wasm_cfg}},
-                    {"name": "envoy.filters.http.router",
-                     "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters."
-                                               "http.router.v3.Router"}},
-                ]}}]}]}]}}
+    wasm = wasm_filter(wasm_path, runtime, plugin_config=plugin_config)
+    return {"static_resources": {"listeners": [
+        listener("compatcheck", {"direct_response": {"status": 200}}, [wasm])]}}
 
 
 def _messages(output: str) -> tuple[str, ...]:

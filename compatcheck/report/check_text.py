@@ -35,8 +35,19 @@ def _closing(run: CheckRun, opts: RenderOptions) -> list[str]:
     return [style(lines[0], opts.colour, bold=True)] + lines[1:]
 
 
+def _artifact_notes(run: CheckRun) -> list[str]:
+    """Each image's or manifest module's digests (its CC900 finding), once, before the rest."""
+    notes = []
+    for rep in run.reports:
+        info = next((f for r in rep.results for f in r.findings if f.code == "CC900"), None)
+        if info is not None:
+            notes.append(f"{rep.name}: {info.message}")
+    return notes + [""] if notes else []
+
+
 def render_check(run: CheckRun, opts: RenderOptions) -> str:
-    out = [f"{printable(p.name)}: error: {printable(p.reason)}" for p in run.problems]
+    out = _artifact_notes(run)
+    out += [f"{printable(p.name)}: error: {printable(p.reason)}" for p in run.problems]
     for i, rep in enumerate(run.reports):
         out.append(style(_head(rep), opts.colour, bold=True) + _same(run, i))
         for g in group_findings(rep, "info" if opts.verbose else "warning"):

@@ -13,51 +13,16 @@ import textwrap
 import pytest
 
 from conftest import SAMPLES
+from helpers import SEED_CODE_LINE as CODE_LINE
+from helpers import SEED_CONFIG_LINE as CONFIG_LINE
+from helpers import SEED_ENVOY_YAML as SEED
+from helpers import SEED_RUNTIME_LINE as RUNTIME_LINE
 from oci_images import write_variant
 
 MODULE_PATH = SAMPLES / "prime-authorizer.wasm"
 MODULE = MODULE_PATH.read_bytes()
 SHA = hashlib.sha256(MODULE).hexdigest()
 
-SEED = """\
-static_resources:
-  listeners:
-  - name: main
-    address:
-      socket_address: {{ address: 127.0.0.1, port_value: 10000 }}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
-          route_config:
-            virtual_hosts:
-            - name: backend
-              domains: ["*"]
-              routes:
-              - match: {{ prefix: "/" }}
-                direct_response: {{ status: 200 }}
-          http_filters:
-          - name: envoy.filters.http.wasm
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-              config:
-                name: prime_authorizer
-                root_id: prime_authorizer
-                configuration:
-                  "@type": {config_type}
-                  value: '{{"header": "token"}}'
-                vm_config:
-                  runtime: {runtime}
-                  code:
-                    local:
-                      {code}
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-"""
-RUNTIME_LINE, CODE_LINE, CONFIG_LINE = 30, 33, 26
 STRING = "type.googleapis.com/google.protobuf.StringValue"
 
 

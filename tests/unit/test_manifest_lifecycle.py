@@ -4,47 +4,30 @@ import json
 import subprocess
 import sys
 
+from helpers import SEED_ENVOY_YAML
 from test_run import MODERN, lifecycle_module
 
-ENVOY_YAML = """static_resources:
-  listeners:
-  - name: main
-    address: {{socket_address: {{address: 127.0.0.1, port_value: 10000}}}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: main
-          route_config: {{virtual_hosts: [{{name: all, domains: ["*"], routes: [{{match: {{prefix: "/"}}, direct_response: {{status: 200}}}}]}}]}}
-          http_filters:
-          - name: envoy.filters.http.wasm
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-              config:
-                name: needs_config
-{configuration}                vm_config:
-                  runtime: envoy.wasm.runtime.v8
-                  code: {{local: {{filename: {wasm}}}}}
-"""
-CONFIGURATION = """                configuration:
-                  "@type": type.googleapis.com/google.protobuf.StringValue
-                  value: '{"limit": 3}'
-"""
+STRING_VALUE = "type.googleapis.com/google.protobuf.StringValue"
 
 
-def _check(tmp_path, configuration: str):
+def _check(tmp_path, with_configuration: bool):
     wasm = tmp_path / "needs-config.wasm"
     wasm.write_bytes(lifecycle_module(configure="(i32.ne (local.get 1) (i32.const 0))"))
+    text = SEED_ENVOY_YAML.format(config_type=STRING_VALUE, runtime="envoy.wasm.runtime.v8",
+                                  code=f"filename: {wasm}")
+    if not with_configuration:  # the configuration block: its three lines
+        lines = text.splitlines(keepends=True)
+        at = next(i for i, ln in enumerate(lines) if ln.strip() == "configuration:")
+        text = "".join(lines[:at] + lines[at + 3:])
     manifest = tmp_path / "envoy.yaml"
-    manifest.write_text(ENVOY_YAML.format(configuration=configuration, wasm=wasm))
+    manifest.write_text(text)
     return subprocess.run([sys.executable, "-m", "compatcheck", "check", "--manifest",
                            str(manifest), "-t", MODERN, "--format", "json"],
                           capture_output=True, text=True, timeout=300), manifest
 
 
 def test_a_plugin_without_its_configuration_is_refused_at_the_configuration(tmp_path):
-    p, manifest = _check(tmp_path, "")
+    p, manifest = _check(tmp_path, with_configuration=False)
     assert p.returncode == 1, p.stderr
     findings = [f for m in json.loads(p.stdout)["modules"] for r in m["results"]
                 for f in r["findings"]]
@@ -54,5 +37,5 @@ def test_a_plugin_without_its_configuration_is_refused_at_the_configuration(tmp_
 
 
 def test_the_manifests_configuration_reaches_proxy_on_configure(tmp_path):
-    p, _ = _check(tmp_path, CONFIGURATION)
+    p, _ = _check(tmp_path, with_configuration=True)
     assert p.returncode == 0, p.stdout + p.stderr
