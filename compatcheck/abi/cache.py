@@ -40,6 +40,7 @@ LEGACY_RE = r"[0-9a-f]{16,}\.pickle"  # unverified pickles of earlier versions
 ALLOWED = frozenset({
     ("compatcheck.abi.loader", "SpecSet"), ("compatcheck.abi.model", "HostSpec"),
     ("compatcheck.abi.model", "Runtime"), ("compatcheck.abi.model", "Source"),
+    ("compatcheck.abi.model", "StartupSequence"),
     ("compatcheck.wasm.model", "FuncType"), ("compatcheck.abi.cache", "_mapping_proxy"),
     ("packaging.version", "Version"),
 })
@@ -79,7 +80,7 @@ def code_fingerprint() -> bytes:
     h.update(f"{__version__}|{sys.version}|{packaging.__version__}".encode())
     package = Path(__file__).resolve().parent.parent
     parts = sorted(p.relative_to(package).as_posix() for p in (package / "abi").glob("*.py"))
-    for rel in parts + ["wasm/model.py", "record.py"]:
+    for rel in parts + ["wasm/model.py", "record.py", "schemas/abi-specs.schema.json"]:
         h.update(rel.encode() + b"\0" + (package / rel).read_bytes() + b"\0")
     return h.digest()
 

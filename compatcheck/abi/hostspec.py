@@ -12,8 +12,7 @@ from ..record import record
 from .model import WASI_MODULES, HostSpec
 from .spec_files import File, _parse
 from .values import _crashes, _one_of, _sig, _sources
-from .vocabulary import (ABI_VERSIONS, MARKER_RULES, STARTUP_SEQUENCES, STATUSES,
-                         STUB_BEHAVIOURS, SpecError)
+from .vocabulary import MARKER_RULES, STATUSES, STUB_BEHAVIOURS, SpecError
 
 
 def _merge(parent: dict, child: dict) -> dict:
@@ -32,10 +31,30 @@ def _merge(parent: dict, child: dict) -> dict:
     return out
 
 
-def _load_profiles(files: list[File]) -> dict[str, tuple[Path, dict]]:
+_HOST_FUNCTION_KEYS = {"common", "signatures", "stubbed", "stub_behaviour", "sources", "status"}
+
+
+def check_version_keys(path: Path, where: str, profile: dict, versions: tuple[str, ...]) -> None:
+    """Keys the schema leaves open (a table per ABI version) must name versions of
+    abi_versions.toml."""
+    known = ", ".join(versions)
+    for key in profile.get("host_functions", {}):
+        version = key.removesuffix("_add").removesuffix("_remove")
+        if version not in _HOST_FUNCTION_KEYS and version not in versions:
+            raise SpecError(f"{path}: {where}host_functions.{key}: unknown key (allowed: "
+                            f"{', '.join(sorted(_HOST_FUNCTION_KEYS))}, or an ABI version of "
+                            f"abi_versions.toml: {known})")
+    for version in profile.get("callbacks", {}).get("overrides", {}):
+        if version not in versions:
+            raise SpecError(f"{path}: {where}callbacks.overrides.{version}: unknown key (an ABI "
+                            f"version of abi_versions.toml: {known})")
+
+
+def _load_profiles(files: list[File], versions: tuple[str, ...]) -> dict[str, tuple[Path, dict]]:
     raw: dict[str, tuple[Path, dict]] = {}
     for file in files:
         path, data = file[0], _parse(file, "PROFILE")
+        check_version_keys(path, "", data, versions)
         pid = data.get("id")
         if pid is None:
             raise SpecError(f"{path}: id: required (the file name, {path.stem!r})")
@@ -100,6 +119,8 @@ class _Context:
     hostcalls: dict
     callback_tables: dict
     runtimes: dict
+    abi_versions: tuple[str, ...]  # the ids abi_versions.toml gives a marker
+    sequences: dict  # startup.toml: id -> StartupSequence
 
     def error(self, key: str, problem: str) -> SpecError:
         return SpecError(f"{self.path}: {self.where}: {key}: {problem}")
@@ -122,14 +143,16 @@ def _abi(c: _Context, p: dict) -> dict:
     abi = p.get("abi", {})
     markers = abi.get("markers", {})
     for name, version in markers.items():
-        if version not in ABI_VERSIONS:
-            raise c.error(f"abi.markers.{name}", f"unknown ABI version {version!r}")
+        if version not in c.abi_versions:
+            raise c.error(f"abi.markers.{name}", f"unknown ABI version {version!r} "
+                          f"(abi_versions.toml has {', '.join(c.abi_versions)})")
     rule = abi.get("rule", "first-function-export")
     if rule not in MARKER_RULES:
         raise c.error("abi.rule", f"{rule!r} not one of {MARKER_RULES}")
     assumed = abi.get("assumed", "0.1.0")
-    if assumed not in ABI_VERSIONS:
-        raise c.error("abi.assumed", f"unknown ABI version {assumed!r}")
+    if assumed not in c.abi_versions:
+        raise c.error("abi.assumed", f"unknown ABI version {assumed!r} "
+                      f"(abi_versions.toml has {', '.join(c.abi_versions)})")
     stage = abi.get("stage", "abi")
     if stage not in ("abi", "after-compile", "functions"):
         raise c.error("abi.stage", f"{stage!r} not abi, after-compile or functions")
@@ -179,14 +202,15 @@ def _wasi_and_shims(c: _Context, p: dict) -> dict:
 
 def _allocator_and_startup(c: _Context, p: dict) -> dict:
     alloc, startup = p.get("allocator", {}), p.get("startup", {})
-    sequence = startup.get("sequence", "")
-    if sequence not in STARTUP_SEQUENCES:
-        raise c.error("startup.sequence", f"{sequence!r} not one of {STARTUP_SEQUENCES}")
+    sequence = c.sequences.get(startup.get("sequence", ""))
+    if sequence is None:
+        raise c.error("startup.sequence", f"{startup.get('sequence', '')!r} is none of the "
+                      f"sequences of startup.toml ({', '.join(c.sequences)})")
     allowed = startup.get("allowed")
     return {"allocator_any_of": tuple(alloc.get("any_of", [])),
             "allocator_all_of": tuple(alloc.get("all_of", [])),
             "allocator_type": _sig(c.path, "allocator.type", alloc.get("type", "(i32) -> (i32)")),
-            "startup_sequence": sequence,
+            "startup": sequence,
             "startup_allowed": None if allowed is None else frozenset(allowed)}
 
 
@@ -253,7 +277,7 @@ def _host_spec(c: _Context, build: dict, profile: dict) -> HostSpec:
 def _stubs_and_platform(c: _Context, p: dict) -> dict:
     """Host functions that link but fail when called; a platform's restrictions."""
     hf, platform = p.get("host_functions", {}), p.get("platform", {})
-    registered = set(hf.get("common", [])).union(*(hf.get(v, []) for v in ABI_VERSIONS))
+    registered = set(hf.get("common", [])).union(*(hf.get(v, []) for v in c.abi_versions))
     registered |= {f"wasi.{n}" for n in p.get("wasi", {}).get("functions", [])}
     stubbed = frozenset(hf.get("stubbed", []))
     if stubbed - registered:

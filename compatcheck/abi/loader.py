@@ -11,12 +11,13 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..record import record, replace
-from .hostspec import _Context, _host_spec, _load_profiles, _merge
-from .model import HostSpec, Runtime
+from .hostspec import _Context, _host_spec, _load_profiles, _merge, check_version_keys
+from .model import HostSpec, Runtime, StartupSequence
 from .runtimes import _load_runtimes
 from .spec_files import File, _check_dirs, _fingerprint, _gather, _parse, default_spec_dir  # noqa: F401
-from .values import _sig
-from .vocabulary import ABI_VERSIONS, MESSAGE_FIELDS, SpecError  # noqa: F401 (re-exported)
+from .values import _one_of, _sig, _sources
+from .vocabulary import (MESSAGE_FIELDS, START_FUNCTIONS, STARTUP_PICKS, STATUSES,  # noqa: F401
+                         SpecError)
 
 @record
 class SpecSet:
@@ -25,6 +26,7 @@ class SpecSet:
     abi_versions: tuple[dict, ...]
     callbacks_known: frozenset[str]
     hostcalls: dict  # {"env": {...}, "env_shims": {...}, "wasi": {...}}
+    sequences: dict[str, StartupSequence]
 
     def by_id(self, build_id: str) -> HostSpec | None:
         for b in self.builds:
@@ -55,10 +57,39 @@ def _load_abi_versions(file: File) -> tuple[dict, ...]:
     return tuple(_parse(file, "ABI_VERSIONS_FILE").get("version", []))
 
 
+def _marked_versions(abi_versions: tuple[dict, ...]) -> tuple[str, ...]:
+    """The ABI versions a host can recognise: those with a marker export."""
+    return tuple(v["id"] for v in abi_versions if v.get("marker") and "id" in v)
+
+
+def _load_sequences(files: list[File]) -> dict[str, StartupSequence]:
+    """startup.toml (bundled, then user directories): the start-up sequences profiles name."""
+    out: dict[str, StartupSequence] = {}
+    for file in files:
+        path, data = file[0], _parse(file, "STARTUP_FILE")
+        for sid, entry in data.get("sequence", {}).items():
+            where = f"sequence.{sid}"
+            if sid in out:
+                raise SpecError(f"{path}: {where}: duplicate sequence")
+            status = _one_of(path, where + ".status", entry.get("status", "verified"), STATUSES)
+            pick = _one_of(path, where + ".pick", entry.get("pick", "listed"), STARTUP_PICKS)
+            unknown = {n for alt in entry["alternatives"] for step in alt for n in step} \
+                - set(START_FUNCTIONS)
+            if unknown:
+                raise SpecError(f"{path}: {where}.alternatives: {sorted(unknown)} are not start "
+                                f"functions the checks know ({', '.join(START_FUNCTIONS)})")
+            out[sid] = StartupSequence(
+                sid, entry.get("summary", ""),
+                tuple(tuple(tuple(step) for step in alt) for alt in entry["alternatives"]),
+                pick, _sources(path, where + ".sources", entry.get("sources"), status))
+    return out
+
+
 # --- builds and the whole set ----------------------------------------------------------
 
 def _load_builds(files: list[File], profiles: dict, hostcalls: dict, callback_tables: dict,
-                 runtimes: dict) -> list[HostSpec]:
+                 runtimes: dict, abi_versions: tuple[str, ...],
+                 sequences: dict) -> list[HostSpec]:
     from .schema import BUILD
     builds: list[HostSpec] = []
     seen: dict[str, Path] = {}
@@ -68,9 +99,6 @@ def _load_builds(files: list[File], profiles: dict, hostcalls: dict, callback_ta
             bid = build.get("id") if isinstance(build, dict) else None
             where = f"build {bid!r}" if isinstance(bid, str) else f"build[{i}]"
             BUILD.check(path, where, build)
-            for key in ("id", "product", "profile"):
-                if key not in build:
-                    raise SpecError(f"{path}: {where}.{key}: required")
             if bid in seen:
                 raise SpecError(f"{path}: {where}: id already used in {seen[bid]}")
             seen[str(bid)] = path
@@ -78,8 +106,10 @@ def _load_builds(files: list[File], profiles: dict, hostcalls: dict, callback_ta
                 raise SpecError(f"{path}: {where}.profile: unknown profile {build['profile']!r}")
             profile = profiles[build["profile"]][1]
             if "overrides" in build:
+                check_version_keys(path, f"{where}.overrides.", build["overrides"], abi_versions)
                 profile = _merge(profile, build["overrides"])
-            c = _Context(path, where, hostcalls, callback_tables, runtimes)
+            c = _Context(path, where, hostcalls, callback_tables, runtimes, abi_versions,
+                         sequences)
             builds.append(_host_spec(c, build, profile))
     return builds
 
@@ -96,15 +126,19 @@ def _build(files: dict[str, list[File]]) -> SpecSet:
         for group in t.values():
             known_callbacks.update(group)
     runtimes = _load_runtimes(files["runtimes"])
-    profiles = _load_profiles(files["profiles"])
-    builds = _load_builds(files["builds"], profiles, hostcalls, callback_tables, runtimes)
+    sequences = _load_sequences(files["startup"])
+    versions = _marked_versions(abi_versions)
+    profiles = _load_profiles(files["profiles"], versions)
+    builds = _load_builds(files["builds"], profiles, hostcalls, callback_tables, runtimes,
+                          versions, sequences)
     _check_invariants(builds)
     notes = _callbacks_elsewhere(builds, callbacks_file)
     triggers = _callback_triggers(callbacks_file)
     since = _feature_since(builds)
     builds = [replace(b, callbacks_elsewhere=notes, callback_triggers=triggers,
                       feature_since=since) for b in builds]
-    return SpecSet(tuple(builds), runtimes, abi_versions, frozenset(known_callbacks), hostcalls)
+    return SpecSet(tuple(builds), runtimes, abi_versions, frozenset(known_callbacks), hostcalls,
+                   sequences)
 
 
 def _feature_since(builds: list[HostSpec]) -> MappingProxyType:

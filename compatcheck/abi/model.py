@@ -37,6 +37,43 @@ class Runtime:
 
 
 @record
+class StartupSequence:
+    """Which exports a host calls after instantiation (abi_specs/startup.toml)."""
+    id: str
+    summary: str
+    # alternatives tried in order; each a list of steps; each step the candidate exports
+    alternatives: tuple[tuple[tuple[str, ...], ...], ...]
+    pick: str  # listed | export-order: which exported candidate of a step is called
+    sources: tuple[Source, ...]
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(n for alt in self.alternatives for step in alt for n in step)
+
+    def calls(self, exported: tuple[str, ...] | list[str]) -> list[str]:
+        """The exports called, in order, for a module exporting these functions (in export
+        section order)."""
+        position: dict[str, int] = {}
+        for i, name in enumerate(exported):
+            position.setdefault(name, i)
+
+        def pick(step: tuple[str, ...]) -> str | None:
+            present = [n for n in step if n in position]
+            if not present:
+                return None
+            return min(present, key=position.__getitem__) if self.pick == "export-order" \
+                else present[0]
+
+        for alternative in self.alternatives:
+            first = pick(alternative[0])
+            if first is None:
+                continue
+            later = (pick(step) for step in alternative[1:])
+            return [first] + [n for n in later if n is not None]
+        return []
+
+
+@record
 class HostSpec:
     id: str
     product: str
@@ -62,7 +99,7 @@ class HostSpec:
     allocator_any_of: tuple[str, ...]
     allocator_all_of: tuple[str, ...]
     allocator_type: FuncType
-    startup_sequence: str
+    startup: StartupSequence
     startup_allowed: frozenset[str] | None  # qualified import names; None = unrestricted
     callbacks: Mapping[str, Mapping[str, FuncType]]  # ABI version -> name -> type
     callbacks_checked: bool
@@ -85,6 +122,10 @@ class HostSpec:
     platform_limits: Mapping[str, int] = MappingProxyType({})
     platform_source: str = ""
     feature_since: Mapping[str, str] = MappingProxyType({})  # proposal -> oldest accepting builds
+
+    @property
+    def startup_sequence(self) -> str:
+        return self.startup.id
 
     @property
     def version_label(self) -> str:

@@ -1,15 +1,28 @@
 """The types of spec file values, checked per file before the loader reads any of them.
 
-A wrong type (``pins = "x"``, ``messages.trap = 5``, a list where a table belongs) is refused
-here with the file, the key and what was expected, so the loader proper can rely on types.
+The types are published as a JSON Schema, ``compatcheck/schemas/abi-specs.schema.json``; this
+module reads that file and checks each TOML file against it, with messages that name the file,
+the key and what was expected (a wrong type such as ``pins = "x"`` is one line, not a stack of
+validator errors). It implements the part of JSON Schema the file uses: type, properties,
+additionalProperties, propertyNames/enum, items, minItems, required, $ref, and
+``x-placeholders`` (the only {fields} a message may use). Keys ending in ``_add`` /
+``_remove`` edit an inherited list (profile inheritance).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from .vocabulary import ABI_VERSIONS, MESSAGE_FIELDS, PLATFORM_LIMITS, SpecError
+from .vocabulary import SpecError
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "abi-specs.schema.json"
+# the loader's names for the file kinds -> the schema's $defs
+SHAPES = {"PROFILE": "profile", "BUILD": "build", "BUILDS_FILE": "buildsFile",
+          "RUNTIMES_FILE": "runtimesFile", "STARTUP_FILE": "startupFile",
+          "HOSTCALLS_FILE": "hostcallsFile", "CALLBACKS_FILE": "callbacksFile",
+          "ABI_VERSIONS_FILE": "abiVersionsFile"}
 
 
 def kind(value: Any) -> str:
@@ -45,13 +58,26 @@ COUNT = Scalar("a non-negative integer", lambda v: type(v) is int and v >= 0)
 ANY = Scalar("anything", lambda v: True)
 
 
+class Enum(Type):
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        self.allowed = allowed
+        self.what = f"one of {', '.join(allowed)}"
+
+    def check(self, path: Path, where: str, value: Any) -> None:
+        if value not in self.allowed:
+            raise SpecError(f"{path}: {where}: {value!r} not one of {self.allowed}")
+
+
 class ListOf(Type):
-    def __init__(self, item: Type, what: str) -> None:
-        self.item, self.what = item, what
+    def __init__(self, item: Type, what: str, min_items: int = 0) -> None:
+        self.item, self.what, self.min_items = item, what, min_items
 
     def check(self, path: Path, where: str, value: Any) -> None:
         if not isinstance(value, list):
             self.fail(path, where, value)
+        if len(value) < self.min_items:
+            raise SpecError(f"{path}: {where}: expected at least {self.min_items} "
+                            f"item{'s' if self.min_items > 1 else ''}, got none")
         for i, v in enumerate(value):
             self.item.check(path, f"{where}[{i}]", v)
 
@@ -78,12 +104,14 @@ class TableOf(Type):
 
 class Table(Type):
     """A table with named keys; a list-valued key may also appear as ``key_add`` /
-    ``key_remove`` (profile inheritance edits). ``open``: other keys pass unchecked."""
+    ``key_remove`` (profile inheritance edits). ``open``: other keys pass unchecked;
+    ``extra``: other keys must have that type."""
 
     what = "a table"
 
-    def __init__(self, fields: dict[str, Type], open: bool = False) -> None:
-        self.fields, self.open = fields, open
+    def __init__(self, fields: dict[str, Type], open: bool = False, extra: Type | None = None,
+                 required: tuple[str, ...] = ()) -> None:
+        self.fields, self.open, self.extra, self.required = fields, open, extra, required
 
     def check(self, path: Path, where: str, value: Any) -> None:
         if not isinstance(value, dict):
@@ -94,12 +122,17 @@ class Table(Type):
                 base = k[:-4] if k.endswith("_add") else k[:-7] if k.endswith("_remove") else None
                 if base is not None and isinstance(self.fields.get(base), ListOf):
                     field = STRS
+                elif self.extra is not None:
+                    field = self.extra
                 elif self.open:
                     continue
                 else:
                     raise SpecError(f"{path}: {_join(where, k)}: unknown key "
                                     f"(allowed: {', '.join(sorted(self.fields))})")
             field.check(path, _join(where, k), v)
+        for k in self.required:
+            if k not in value:
+                raise SpecError(f"{path}: {_join(where, k)}: required")
 
 
 class Template(Type):
@@ -131,43 +164,59 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-SIGNATURES = TableOf(STR)
-PROFILE = Table({
-    "id": STR, "extends": STR, "summary": STR, "sources": STRS, "status": STR,
-    "unverified": STRS, "notes": STRS, "crashes": STRS,
-    "abi": Table({"markers": TableOf(STR), "rule": STR, "assumed": STR, "stage": STR}),
-    "host_functions": Table({"common": STRS, "signatures": SIGNATURES,
-                             **{v: STRS for v in ABI_VERSIONS},
-                             # linked, but fail when called (Kong's NYI stubs, APISIX's
-                             # "unimplemented"): checks/stubbed_calls.py
-                             "stubbed": STRS, "stub_behaviour": STR}),
-    "wasi": Table({"modules": STRS, "functions": STRS}),
-    "env_shims": Table({"functions": STRS}),
-    "imports": Table({k: STR for k in ("memory", "table", "global", "tag")}),
-    "allocator": Table({"any_of": STRS, "all_of": STRS, "type": STR}),
-    "startup": Table({"sequence": STR, "allowed": STRS}),
-    "callbacks": Table({"checked": BOOL, "table": STR, "absent": STRS,
-                        "overrides": TableOf(SIGNATURES, keys=ABI_VERSIONS)}),
-    "messages": Table({k: Template(f) for k, f in MESSAGE_FIELDS.items()}),
-    "memory": Table({"largest_loaded_pages": COUNT, "smallest_refused_pages": COUNT,
-                     "cap_pages": COUNT}),
-    # a managed platform's documented restrictions (checks/platform.py)
-    "platform": Table({"forbidden": STRS, "limits": TableOf(COUNT, keys=PLATFORM_LIMITS),
-                       "source": STR}),
-})
-BUILD = Table({
-    "id": STR, "product": STR, "first": STR, "last": STR, "title": STR, "profile": STR,
-    "runtime": STR, "runtimes_compiled": STRS, "status": STR, "sources": STRS,
-    "pins": TableOf(STR), "current": BOOL, "unverified": STRS, "notes": STRS,
-    "overrides": PROFILE,
-})
-BUILDS_FILE = Table({"build": ListOf(ANY, "[[build]] tables")})  # each entry: BUILD
-RUNTIME = Table({"id": STR, "engine": STR, "version": STR, "features": STRS, "sources": STRS,
-                 "status": STR, "crashes": STRS, "forced": STRS, "max_memory_pages": COUNT})
-RUNTIMES_FILE = Table({"v8_shipped": TableOf(STR), "runtime": ListOf(RUNTIME, "[[runtime]] tables")})
-HOSTCALLS_FILE = Table({"env": SIGNATURES, "env_shims": SIGNATURES, "wasi": SIGNATURES},
-                       open=True)
-CALLBACKS_FILE = Table({"table": TableOf(Table(
-    {"source": ANY, "all": SIGNATURES, **{v: SIGNATURES for v in ABI_VERSIONS}}))}, open=True)
-ABI_VERSIONS_FILE = Table({"version": ListOf(Table({"callbacks": SIGNATURES}, open=True),
-                                             "[[version]] tables")}, open=True)
+class _Compiler:
+    """JSON Schema nodes of the published file -> Type objects (once per $def)."""
+
+    def __init__(self, schema: dict) -> None:
+        self.defs = schema["$defs"]
+        self.done: dict[str, Type] = {}
+
+    def ref(self, name: str) -> Type:
+        if name not in self.done:
+            self.done[name] = self.node(self.defs[name])
+        return self.done[name]
+
+    def node(self, n: dict, key: str = "") -> Type:
+        if "$ref" in n:
+            return self.ref(n["$ref"].rpartition("/")[2])
+        kind = n.get("type")
+        if kind is None:
+            return ANY
+        if kind == "string":
+            if "x-placeholders" in n:
+                return Template(tuple(n["x-placeholders"]))
+            if "enum" in n:
+                return Enum(tuple(n["enum"]))
+            return STR
+        if kind == "boolean":
+            return BOOL
+        if kind == "integer":
+            return COUNT
+        if kind == "array":
+            item = self.node(n.get("items", {}))
+            what = ("an array of strings" if item is STR else
+                    f"[[{key}]] tables" if n.get("items", {}).get("type") == "object" or
+                    isinstance(item, Table) else "an array")
+            return ListOf(item, what, n.get("minItems", 0))
+        assert kind == "object", kind
+        extra = n.get("additionalProperties", True)
+        keys = tuple(n["propertyNames"]["enum"]) if "propertyNames" in n else None
+        if "properties" not in n:
+            return TableOf(ANY if extra is True else self.node(extra), keys=keys)
+        fields = {k: self.node(v, k) for k, v in n["properties"].items()}
+        return Table(fields, open=extra is True,
+                     extra=self.node(extra) if isinstance(extra, dict) else None,
+                     required=tuple(n.get("required", ())))
+
+
+_TYPES: dict[str, Type] = {}
+
+
+def __getattr__(name: str) -> Type:
+    """schema.PROFILE etc.: the published file's $defs, compiled on first use."""
+    if name not in SHAPES:
+        raise AttributeError(name)
+    if not _TYPES:
+        compiler = _Compiler(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+        _TYPES.update({shape: compiler.ref(d) for shape, d in SHAPES.items()})
+    return _TYPES[name]

@@ -18,7 +18,7 @@ def default_spec_dir() -> Path:
     return here.parent / "abi_specs"  # source checkout
 
 File = tuple[Path, str, bytes]  # path, "<spec dir index>/<path in that directory>", content
-ROLES = ("hostcalls", "callbacks", "abi_versions", "runtimes", "profiles", "builds")
+ROLES = ("hostcalls", "callbacks", "abi_versions", "startup", "runtimes", "profiles", "builds")
 
 
 def _check_dirs(extra_dirs: Iterable) -> list[Path]:
@@ -59,7 +59,9 @@ def _gather(dirs: list[Path]) -> dict[str, list[File]]:
         "hostcalls": [(0, base / "hostcalls.toml")],
         "callbacks": [(0, base / "callbacks.toml")],
         "abi_versions": [(0, base / "abi_versions.toml")],
-        # runtimes.toml is optional in a user directory
+        # runtimes.toml and startup.toml are optional in a user directory
+        "startup": [(i, d / "startup.toml") for i, d in enumerate(dirs)
+                    if i == 0 or os.path.lexists(d / "startup.toml")],
         "runtimes": [(i, d / "runtimes.toml") for i, d in enumerate(dirs)
                      if i == 0 or os.path.lexists(d / "runtimes.toml")],
         "profiles": [(i, p) for i, d in enumerate(dirs) for p in _listing(d, "profiles")],

@@ -1,12 +1,12 @@
-"""The words a spec may use: ABI versions, proposals, statuses, rules, message keys and their
-placeholders, crash kinds; and SpecError, the one error every spec problem raises."""
+"""The words a spec may use that name code (rules the checks implement, message keys and the
+placeholders their callers fill in, crash kinds, proposals the reader detects), and SpecError,
+the one error every spec problem raises. Words that are data live in abi_specs/: ABI versions
+(abi_versions.toml) and start-up sequences (startup.toml)."""
 
 from __future__ import annotations
 
 import re
 
-# 0.2.100: Higress's own marker (higress-group/proxy-wasm-cpp-host, AbiVersion::ProxyWasm_0_2_100)
-ABI_VERSIONS = ("0.1.0", "0.2.0", "0.2.1", "0.2.100")
 FEATURES = frozenset({
     "sign-extension", "saturating-float-to-int", "bulk-memory", "multi-value",
     "reference-types", "simd", "relaxed-simd", "threads", "exceptions", "exceptions-legacy",
@@ -14,8 +14,10 @@ FEATURES = frozenset({
     "multi-memory", "memory64", "mutable-globals", "ref-null-heap-type",
 })
 STATUSES = ("verified", "inferred", "probed", "unverified")
-STARTUP_SEQUENCES = ("start-or-ctors", "initialize-or-start-or-ctors", "initialize-main-or-start",
-                     "initialize-main-mainvoid-or-start")
+STARTUP_PICKS = ("listed", "export-order")
+# the exports a start-up sequence may call, with the type the host calls them with
+START_FUNCTIONS = {"_initialize": "() -> ()", "_start": "() -> ()", "main": "(i32, i32) -> (i32)",
+                   "__main_void": "() -> (i32)", "__wasm_call_ctors": "() -> ()"}
 MARKER_RULES = ("first-function-export", "require-any", "none")
 # "doc: <url>": a vendor's documentation page with no repository behind it (Service Extensions)
 SOURCE_RE = re.compile(r"^(?:[\w.-]+/[\w.-]+@[0-9a-f]{40}:\S.*|probed from \S.*|unverified: \S.*|"

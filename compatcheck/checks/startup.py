@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
+from ..abi.vocabulary import START_FUNCTIONS
 from ..wasm import FuncType
 from ._build import finding
 from .context import CheckContext, v8_signature
 
-_START_TYPES = {"_initialize": "() -> ()", "_start": "() -> ()", "main": "(i32, i32) -> (i32)",
-                "__main_void": "() -> (i32)", "__wasm_call_ctors": "() -> ()"}
-
 
 def startup_calls(ctx: CheckContext) -> list[str]:
-    """The exports this host calls at start-up, in order."""
-    seq = ctx.host.startup_sequence
-    has = lambda n: ctx.exported_function(n) is not None  # noqa: E731
-    if seq == "start-or-ctors":
-        return ["_start"] if has("_start") else (["__wasm_call_ctors"]
-                                                 if has("__wasm_call_ctors") else [])
-    if seq == "initialize-or-start-or-ctors":
-        for n in ("_initialize", "_start", "__wasm_call_ctors"):
-            if has(n):
-                return [n]
-        return []
-    if has("_initialize"):
-        calls = ["_initialize"]
-        if has("main"):
-            calls.append("main")
-        elif seq == "initialize-main-mainvoid-or-start" and has("__main_void"):
-            calls.append("__main_void")
-        return calls
-    return ["_start"] if has("_start") else []
+    """The exports this host calls at start-up, in order (its sequence in startup.toml)."""
+    exported = [e.name for e in ctx.module.exports if e.kind == "func"]
+    return ctx.host.startup.calls(exported)
 
 
 def _allowed(host, module: str, name: str) -> bool:
@@ -49,7 +31,7 @@ def check(ctx: CheckContext) -> list:
                            "advice", location="exports"))
     for name in calls:
         e = ctx.exported_function(name)
-        want = _START_TYPES[name]
+        want = START_FUNCTIONS[name]
         if e is not None and str(e.type) != want and host.callbacks_checked:
             out.append(finding(
                 "CC401", host.message("bad_signature", name=name,

@@ -55,7 +55,7 @@ def _plant(directory: Path, key: str, obj, header: bool = True) -> Path:
 def _doctored(reference):
     """What an attacker would like a victim to load: no builds, so nothing ever fails."""
     return loader.SpecSet((), reference.runtimes, reference.abi_versions,
-                          reference.callbacks_known, reference.hostcalls)
+                          reference.callbacks_known, reference.hostcalls, reference.sequences)
 
 
 def _refuse_rebuild(monkeypatch):
