@@ -56,7 +56,8 @@ _LEVELS = ["debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"]
 # nginx's own start-up and shutdown notices, not the module's or the filter's
 _NGINX_NOISE = re.compile(
     r"^(using the \"|nginx/|built by|OS: |getrlimit|start worker|signal |exiting|exit$|"
-    r"init wasm vm|cleanup wasm vm|client closed connection while waiting for request|\[lua\] |lua ngx\.|http file cache|client \d|"
+    r"init wasm vm|cleanup wasm vm|client closed connection while waiting for request|"
+    r"\[lua\] |lua ngx\.|http file cache|client \d|"
     r"\w+\(\) failed \(\d+: .*(?:Resource temporarily|Connection reset))")
 
 
