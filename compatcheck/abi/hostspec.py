@@ -15,6 +15,17 @@ from .values import _crashes, _one_of, _sig, _sources
 from .vocabulary import MARKER_RULES, STATUSES, STUB_BEHAVIOURS, SpecError
 
 
+def merge_origins(parent: dict, own: dict, child: dict) -> dict:
+    """A section a child edits (a table merged into the parent's) keeps the parent's
+    origin after its own; a section it replaces has only its own."""
+    out = dict(parent)
+    for key, origin in own.items():
+        edits = key in parent and (isinstance(child.get(key), dict) and bool(child[key])
+                                   or f"{key}_add" in child or f"{key}_remove" in child)
+        out[key] = origin + parent[key] if edits else origin
+    return out
+
+
 def _merge(parent: dict, child: dict) -> dict:
     out = dict(parent)
     for k, v in child.items():
@@ -63,9 +74,11 @@ def _load_profiles(files: list[File], versions: tuple[str, ...]) -> dict[str, tu
         if pid in raw:
             raise SpecError(f"{path}: id: duplicate profile {pid!r}")
         raw[pid] = (path, data)
+    origins = {pid: _section_origins(path, f"profile {pid}", data)
+               for pid, (path, data) in raw.items()}
     resolved: dict[str, tuple[Path, dict]] = {}
     for pid in raw:
-        _resolve(pid, (), raw, resolved)
+        _resolve(pid, (), raw, resolved, origins)
     for path, data in resolved.values():
         data["_sources"] = _sources(path, "sources", data.get("sources"),
                                     _one_of(path, "status", data.get("status", "verified"),
@@ -73,7 +86,33 @@ def _load_profiles(files: list[File], versions: tuple[str, ...]) -> dict[str, tu
     return resolved
 
 
-def _resolve(pid: str, chain: tuple[str, ...], raw: dict, resolved: dict) -> dict:
+_META_KEYS = ("id", "extends", "sources", "status", "summary", "notes", "unverified")
+
+
+def _section_origins(path: Path, label: str, data: dict) -> dict[str, tuple]:
+    """Per fact (a section of a profile, or a build's overrides): who states it and from
+    which sources. A section's own ``sources``/``status`` keys name them; otherwise the file's.
+    The keys are taken out of the section, so the checks never see them."""
+    status = _one_of(path, "status", data.get("status", "verified"), STATUSES)
+    file_refs = data.get("sources") or []
+    out = {}
+    for name, value in list(data.items()):
+        key = name.removesuffix("_add").removesuffix("_remove")  # "crashes_add" edits crashes
+        if key in _META_KEYS or key.startswith("_"):
+            continue
+        refs, own_status = file_refs, status
+        if isinstance(value, dict):
+            had = bool(value)
+            refs = value.pop("sources", None) or file_refs
+            own_status = _one_of(path, f"{key}.status", value.pop("status", status), STATUSES)
+            if had and not value:  # only sources: states nothing, and an empty table
+                del data[name]     # would replace the inherited one
+                continue
+        out[key] = ((label, _sources(path, f"{key}.sources", refs, own_status)),)
+    return out
+
+
+def _resolve(pid: str, chain: tuple[str, ...], raw: dict, resolved: dict, origins: dict) -> dict:
     if pid in resolved:
         return resolved[pid][1]
     if pid in chain:
@@ -82,17 +121,19 @@ def _resolve(pid: str, chain: tuple[str, ...], raw: dict, resolved: dict) -> dic
     parent_id = data.get("extends")
     if parent_id is None:
         merged = dict(data)
+        merged["_origins"] = dict(origins[pid])
     else:
         if parent_id not in raw:
             raise SpecError(f"{path}: extends: unknown profile {parent_id!r}")
-        parent = _resolve(parent_id, chain + (pid,), raw, resolved)
+        parent = _resolve(parent_id, chain + (pid,), raw, resolved, origins)
         inherited = {k: v for k, v in parent.items()
                      if k not in ("id", "extends", "sources", "status", "summary", "notes",
-                                  "_sources")}
+                                  "_sources", "_origins")}
         child = dict(data)
         if "unverified" in child:  # a child's list adds to what it inherits
             child["unverified_add"] = child.pop("unverified") + child.get("unverified_add", [])
         merged = _merge(inherited, child)
+        merged["_origins"] = merge_origins(parent["_origins"], origins[pid], data)
     resolved[pid] = (path, merged)
     return merged
 
@@ -254,6 +295,10 @@ def _runtime_and_messages(c: _Context, build: dict, p: dict) -> dict:
             "memory_cap_pages": memory.get("cap_pages")}
 
 
+def _fact_sources(profile: dict) -> MappingProxyType:
+    return MappingProxyType({k: v for k, v in sorted(profile.get("_origins", {}).items())})
+
+
 def _host_spec(c: _Context, build: dict, profile: dict) -> HostSpec:
     status = _one_of(c.path, c.where + ".status", build.get("status", "verified"), STATUSES)
     first, last = _versions(c, build)
@@ -271,6 +316,7 @@ def _host_spec(c: _Context, build: dict, profile: dict) -> HostSpec:
         **_host_functions(c, profile, abi_keys), **_wasi_and_shims(c, profile),
         **_allocator_and_startup(c, profile), **_callbacks(c, profile, abi_keys),
         **_runtime_and_messages(c, build, profile), **_stubs_and_platform(c, profile),
+        fact_sources=_fact_sources(profile),
     )
 
 

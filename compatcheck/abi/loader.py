@@ -11,7 +11,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..record import record, replace
-from .hostspec import _Context, _host_spec, _load_profiles, _merge, check_version_keys
+from .hostspec import (_Context, _host_spec, _load_profiles, _merge, _section_origins,
+                       check_version_keys, merge_origins)
 from .model import HostSpec, Runtime, StartupSequence
 from .runtimes import _load_runtimes
 from .spec_files import File, _check_dirs, _fingerprint, _gather, _parse, default_spec_dir  # noqa: F401
@@ -106,8 +107,14 @@ def _load_builds(files: list[File], profiles: dict, hostcalls: dict, callback_ta
                 raise SpecError(f"{path}: {where}.profile: unknown profile {build['profile']!r}")
             profile = profiles[build["profile"]][1]
             if "overrides" in build:
-                check_version_keys(path, f"{where}.overrides.", build["overrides"], abi_versions)
-                profile = _merge(profile, build["overrides"])
+                overrides = build["overrides"]
+                check_version_keys(path, f"{where}.overrides.", overrides, abi_versions)
+                own = _section_origins(path, f"build {bid}", {
+                    **overrides, "sources": build.get("sources"),
+                    "status": build.get("status", "verified")})
+                origins = merge_origins(profile["_origins"], own, overrides)
+                profile = _merge(profile, overrides)
+                profile["_origins"] = origins
             c = _Context(path, where, hostcalls, callback_tables, runtimes, abi_versions,
                          sequences)
             builds.append(_host_spec(c, build, profile))

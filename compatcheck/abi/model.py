@@ -122,6 +122,10 @@ class HostSpec:
     platform_limits: Mapping[str, int] = MappingProxyType({})
     platform_source: str = ""
     feature_since: Mapping[str, str] = MappingProxyType({})  # proposal -> oldest accepting builds
+    # per fact (a profile section: abi, host_functions, wasi, startup, messages, ...): who
+    # states it ("profile X", "build Y") and from which sources, the nearest first
+    fact_sources: Mapping[str, tuple[tuple[str, tuple[Source, ...]], ...]] = \
+        MappingProxyType({})
 
     @property
     def startup_sequence(self) -> str:

@@ -4,6 +4,25 @@ from __future__ import annotations
 
 import json
 
+# the facts of a profile (its sections) in the order they are shown, with their headings
+FACTS = (("abi", "ABI markers"), ("host_functions", "host functions"), ("wasi", "WASI"),
+         ("env_shims", "env shims"), ("imports", "non-function imports"),
+         ("allocator", "allocator"), ("startup", "start-up"), ("callbacks", "callbacks"),
+         ("messages", "messages"), ("memory", "memory"), ("crashes", "crashes"),
+         ("platform", "platform"))
+
+
+def _sources(b, fact: str) -> list[dict]:
+    """Who states this fact, nearest first, and from where; plus the shared tables it uses."""
+    out = [{"from": label, "sources": [{"ref": s.ref, "status": s.status} for s in sources],
+            "unverified": b.is_unverified(fact)}
+           for label, sources in b.fact_sources.get(fact, ())]
+    if fact == "startup":
+        out.insert(0, {"from": f"startup.toml sequence {b.startup.id}",
+                       "sources": [{"ref": s.ref, "status": s.status} for s in b.startup.sources],
+                       "unverified": b.is_unverified("startup.sequence")})
+    return out
+
 
 def facts(b) -> dict:
     """The resolved spec as plain data (what the checks use)."""
@@ -21,7 +40,7 @@ def facts(b) -> dict:
         "env_shims": sorted(b.env_shims),
         "allocator": {"any_of": list(b.allocator_any_of), "all_of": list(b.allocator_all_of),
                       "type": str(b.allocator_type)},
-        "startup": {"sequence": b.startup_sequence,
+        "startup": {"sequence": b.startup_sequence, "summary": b.startup.summary,
                     "allowed": None if b.startup_allowed is None else sorted(b.startup_allowed)},
         "callbacks": {v: {n: str(t) for n, t in table.items()} for v, table in b.callbacks.items()},
         "callbacks_checked": b.callbacks_checked,
@@ -31,8 +50,22 @@ def facts(b) -> dict:
                    "refused_pages": b.memory_refused_pages},
         "messages": dict(b.messages), "pins": dict(b.pins), "notes": list(b.notes),
         "sources": [{"ref": s.ref, "status": s.status} for s in b.sources],
+        "fact_sources": {fact: _sources(b, fact) for fact, _ in FACTS if _sources(b, fact)},
         "unverified": sorted(b.unverified),
     }
+
+
+def _from_lines(data: dict, fact: str, shown: int = 3) -> list[str]:
+    entries = data["fact_sources"].get(fact, [])
+    lines = []
+    for e in entries[:shown]:
+        refs = "; ".join(s["ref"] + ("" if s["status"] == "verified" else f" ({s['status']})")
+                         for s in e["sources"])
+        lines.append(f"      from {e['from']}{' [unverified]' if e['unverified'] else ''}: {refs}")
+    if len(entries) > shown:
+        lines.append(f"      (and {len(entries) - shown} older profiles it inherits from; "
+                     "--format json lists them)")
+    return lines
 
 
 def render(b, fmt: str = "text") -> str:
@@ -40,28 +73,39 @@ def render(b, fmt: str = "text") -> str:
     if fmt == "json":
         return json.dumps({"schema_version": 1, "build": data}, indent=2)
     lines = [f"{b.id}: {b.title or b.label} [{b.status}]", f"  profile: {b.profile}",
-             f"  runtime: {data['runtime']['engine']} {data['runtime']['version']} "
-             f"(source: {data['runtime']['source']})",
+             f"  runtime: {data['runtime']['engine']} {data['runtime']['version']}",
+             f"      from runtimes.toml {b.runtime.id}: {data['runtime']['source']}",
              f"    proposals: {', '.join(data['runtime']['features']) or '-'}",
              f"  ABI markers ({b.marker_rule}): "
              + (", ".join(f"{k} -> {v}" for k, v in b.abi_markers.items()) or "none read")]
+    lines += _from_lines(data, "abi")
     for version, table in data["host_functions"].items():
         lines.append(f"  host functions, ABI {version} ({len(table)}): {', '.join(sorted(table))}")
     if b.stubbed_functions:
         lines.append(f"  linked but fail when called ({b.stub_behaviour}): "
                      f"{', '.join(sorted(b.stubbed_functions))}")
+    lines += _from_lines(data, "host_functions")
     lines.append(f"  WASI ({' / '.join(b.wasi_modules)}, {len(b.wasi)}): "
                  f"{', '.join(sorted(b.wasi))}")
+    lines += _from_lines(data, "wasi")
     allowed = data["startup"]["allowed"]
-    lines.append(f"  start-up: {b.startup_sequence}; allowed during start-up: "
-                 + ("anything" if allowed is None else ", ".join(allowed)))
+    lines.append(f"  start-up: {b.startup_sequence} ({b.startup.summary}); allowed during "
+                 "start-up: " + ("anything" if allowed is None else ", ".join(allowed)))
+    lines += _from_lines(data, "startup")
+    lines.append(f"  allocator: {' or '.join(b.allocator_any_of) or '-'}"
+                 + (f", and {', '.join(b.allocator_all_of)}" if b.allocator_all_of else ""))
+    lines += _from_lines(data, "allocator")
     for version, table in data["callbacks"].items():
         lines.append(f"  callbacks, ABI {version} ({len(table)}, "
                      f"{'type-checked' if b.callbacks_checked else 'not type-checked'})")
+    lines += _from_lines(data, "callbacks")
+    lines.append(f"  messages: {len(b.messages)} in the host's own words")
+    lines += _from_lines(data, "messages")
     if b.platform_forbidden or b.platform_limits:
         lines.append(f"  platform: forbids {', '.join(sorted(b.platform_forbidden)) or '-'}; "
                      f"limits {data['platform']['limits']} ({b.platform_source})")
-    lines.append("  sources:")
+        lines += _from_lines(data, "platform")
+    lines.append("  sources of the build:")
     lines += [f"    - {s['ref']} [{s['status']}]" for s in data["sources"]]
     if b.unverified:
         lines.append(f"  unverified facts: {', '.join(sorted(b.unverified))}")
