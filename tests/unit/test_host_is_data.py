@@ -218,3 +218,19 @@ def test_targets_show_cli_prints_fact_sources():
     assert any("ngx_http_wasm_module.c" in s["ref"] for s in startup[0]["sources"])
     text = CliRunner().invoke(main, ["targets", "--show", "apisix-0.7.0"]).output
     assert "from startup.toml sequence start-or-initialize" in text
+
+
+@pytest.mark.parametrize("observed, sequence", [
+    ((["_initialize", "main"], ["_start"], ["_initialize", "__main_void"]),
+     "initialize-main-mainvoid-or-start"),
+    ((["_initialize", "main"], ["_start"], ["_initialize"]), "initialize-main-or-start"),
+    ((["_initialize"], ["_start"], ["_initialize"]), "initialize-or-start-or-ctors"),
+    ((["_start"], ["_start"], ["_initialize"]), "start-or-initialize"),
+    ((["main"], ["_start"], ["_initialize"]), "unknown"),
+])
+def test_probe_names_the_sequence_of_startup_toml_envoy_followed(observed, sequence):
+    """`compatcheck probe` runs three start-up modules on a real Envoy; the sequence it writes
+    down is the one of startup.toml that calls exactly what Envoy called."""
+    from compatcheck.envoy.probe.steps import _START_NAMES, _matching_sequence
+    exports = [_START_NAMES, _START_NAMES[1:], ["_initialize", "__main_void"]]
+    assert _matching_sequence(list(zip(exports, observed, strict=True))) == sequence

@@ -170,19 +170,24 @@ def _called(out: EnvoyOutcome) -> list[str]:
     return seen
 
 
+def _matching_sequence(observed: list[tuple[list[str], list[str]]]) -> str:
+    """The start-up sequence of startup.toml that calls what Envoy called for every probe
+    module (exports, calls); "unknown" when none does (a new sequence to write down)."""
+    from ...abi import get_specs
+    for sequence in get_specs().sequences.values():
+        if all(sequence.calls(exports) == calls for exports, calls in observed):
+            return sequence.id
+    return "unknown"
+
+
 def startup_sequence(p: Prober, hc: dict, known: Facts) -> Facts:
     """Which start exports are called, in which order; the trap message."""
     all5, no_init, init_mv = p.many([_start_module(hc, _START_NAMES),
                                      _start_module(hc, _START_NAMES[1:]),
                                      _start_module(hc, ["_initialize", "__main_void"])])
     seq_all, seq_noinit, seq_mv = _called(all5), _called(no_init), _called(init_mv)
-    if seq_all == ["_initialize", "main"] and seq_noinit == ["_start"]:
-        sequence = ("initialize-main-mainvoid-or-start" if seq_mv == ["_initialize", "__main_void"]
-                    else "initialize-main-or-start")
-    elif seq_all == ["_initialize"] and seq_noinit == ["_start"]:
-        sequence = "initialize-or-start-or-ctors"
-    else:
-        sequence = "unknown"
+    sequence = _matching_sequence([(_START_NAMES, seq_all), (_START_NAMES[1:], seq_noinit),
+                                   (["_initialize", "__main_void"], seq_mv)])
     out: Facts = {"startup_sequence": sequence, "messages": {},
                   "startup_observed": {"all": seq_all, "without _initialize": seq_noinit,
                                        "_initialize + __main_void": seq_mv}}
