@@ -48,7 +48,11 @@ def _engine(wasmtime):
 
 
 def _define_imports(wasmtime, store, linker, module, rec: Recorder, memory_bytes: int) -> None:
+    defined = set()
     for imp in module.imports:
+        if (imp.module, imp.name) in defined:
+            continue  # a module may import the same name twice (Go's wasip1 imports fd_write
+        defined.add((imp.module, imp.name))  # twice); the linker holds one definition
         if imp.kind == "func":
             linker.define(store, imp.module, imp.name, make_stub(store, imp, rec, wasmtime))
         elif imp.kind == "memory":

@@ -234,3 +234,14 @@ def test_modules_with_data_segments_run():
              '(func (export "_initialize") (if (i32.ne (i32.load8_u (i32.const 16)) (i32.const 104)) '
              '(then unreachable)))')
     assert r.outcome == "completed", r
+
+
+def test_an_import_named_twice_is_defined_once():
+    """Go's wasip1 port imports wasi_snapshot_preview1.fd_write twice; the run must still
+    happen (it once ended 'defined twice', leaving every Go filter's start-up undecided)."""
+    write = '(import "wasi_snapshot_preview1" "fd_write" (func $w{} (param i32 i32 i32 i32) (result i32)))'
+    r = _run(f'{write.format(1)} {write.format(2)} (memory (export "memory") 1)'
+             '(func (export "_initialize") (drop (call $w2 (i32.const 1) (i32.const 0) '
+             '(i32.const 0) (i32.const 0))))')
+    assert r.outcome == "completed" and r.decisive, r
+    assert r.calls == (("_initialize", "wasi_snapshot_preview1.fd_write"),)
