@@ -24,7 +24,7 @@ def check(ctx: CheckContext) -> list:
     host = ctx.host
     if not host.stubbed_functions:
         return []
-    out = []
+    out = []  # (0: an export reaches it by direct calls, 1: only through a table, 2: never)
     for index, imp in enumerate(ctx.module.imports_of_kind("func")):
         if _stub_name(host, imp.module, imp.name) is None:
             continue
@@ -33,7 +33,8 @@ def check(ctx: CheckContext) -> list:
         never = not names and not indirect
         text = host.message("stub_call", **{"import": imp.name}) or \
             f"{imp.qualified_name} is not implemented by this build"
-        out.append(finding(
+        rank = 0 if names else 1 if indirect else 2
+        out.append((rank, index, finding(
             "CC801", f"{text} ({imp.qualified_name}: {where})", "advice",
             severity="info" if never else None, location=f"import {imp.qualified_name}",
             offset=imp.offset, position=index, host_wording=False,
@@ -41,5 +42,6 @@ def check(ctx: CheckContext) -> list:
             fix=f"The module loads: {host.label} links {imp.qualified_name}, but it "
                 f"{_HOW.get(host.stub_behaviour, 'fails')}. Avoid the call on this host (guard "
                 "it by host, or drop the feature), or pick a host that implements it "
-                "(`compatcheck matrix`)."))
-    return out
+                "(`compatcheck matrix`).")))
+    # the calls known to be made first: the range line and matrix name the first ones
+    return [f for _rank, _index, f in sorted(out, key=lambda t: t[:2])]
