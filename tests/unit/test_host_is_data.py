@@ -18,7 +18,7 @@ from compatcheck.checks import check_module
 from compatcheck.checks.context import CheckContext
 from compatcheck.checks.startup import startup_calls
 from compatcheck.wasm import read_module
-from tests.helpers import BASE_EXPORTS, host, wat
+from helpers import BASE_EXPORTS, host, wat
 
 SPECS = default_spec_dir()
 
