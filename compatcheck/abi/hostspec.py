@@ -199,8 +199,10 @@ def _abi(c: _Context, p: dict) -> dict:
         raise c.error("abi.stage", f"{stage!r} not abi, after-compile or functions")
     if rule != "none" and not markers:
         raise c.error("abi.markers", "a host that reads markers must accept one")
+    keys = set(markers.values()) | ({assumed} if rule == "optional" else set())
     return {"abi_markers": MappingProxyType(dict(markers)), "marker_rule": rule,
-            "marker_stage": stage, "_abi_keys": sorted(set(markers.values())) or [assumed]}
+            "marker_stage": stage, "_abi_keys": sorted(keys) or [assumed],
+            "abi_assumed": assumed if rule in ("optional", "none") else None}
 
 
 def _host_functions(c: _Context, p: dict, abi_keys: list[str]) -> dict:
@@ -292,7 +294,8 @@ def _runtime_and_messages(c: _Context, build: dict, p: dict) -> dict:
             | runtime.crashes,
             "memory_loaded_pages": memory.get("largest_loaded_pages"),
             "memory_refused_pages": memory.get("smallest_refused_pages"),
-            "memory_cap_pages": memory.get("cap_pages")}
+            "memory_cap_pages": memory.get("cap_pages"),
+            "memory_export_required": memory.get("export_required", False)}
 
 
 def _fact_sources(profile: dict) -> MappingProxyType:

@@ -88,7 +88,7 @@ class HostSpec:
     pins: Mapping[str, str]
     # ABI detection
     abi_markers: Mapping[str, str]  # export name -> ABI version, in host preference order
-    marker_rule: str  # first-function-export | require-any | none
+    marker_rule: str  # first-function-export | require-any | optional | none (vocabulary)
     marker_stage: str  # abi (checked before compiling) | functions (after linking)
     # host functions by ABI version: name -> type (module "env")
     host_functions: Mapping[str, Mapping[str, FuncType]]
@@ -112,6 +112,8 @@ class HostSpec:
     memory_loaded_pages: int | None = None  # largest initial memory seen to load
     memory_refused_pages: int | None = None  # smallest initial memory seen refused
     memory_cap_pages: int | None = None  # the host's cap on the runtime's memory (cpp-host)
+    memory_export_required: bool = False  # load fails unless memory is exported as "memory"
+    abi_assumed: str | None = None  # the ABI when no marker decides (rules optional, none)
     callbacks_elsewhere: Mapping[str, str] = MappingProxyType({})  # name -> why it is harmless
     callback_triggers: Mapping[str, tuple[str, ...]] = MappingProxyType({})  # the host calls
     # host functions that link but fail when called, and how (trap | returns-unimplemented ...)
@@ -162,10 +164,17 @@ class HostSpec:
 
     def message(self, key: str, **values: str) -> str:
         template = self.messages.get(key, "")
+        if "import" in values and "module" not in values:  # callers that pass only module.name
+            values["module"], _, values["field"] = values["import"].partition(".")
         try:
             return template.format(**values)
         except (KeyError, IndexError):
             return template
+
+    @property
+    def markers_required(self) -> bool:
+        """Does the host refuse a module without a marker it knows?"""
+        return self.marker_rule not in ("optional", "none")
 
     def abi_for_marker(self, name: str) -> str | None:
         return self.abi_markers.get(name)

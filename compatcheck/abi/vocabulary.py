@@ -18,14 +18,19 @@ STARTUP_PICKS = ("listed", "export-order")
 # the exports a start-up sequence may call, with the type the host calls them with
 START_FUNCTIONS = {"_initialize": "() -> ()", "_start": "() -> ()", "main": "(i32, i32) -> (i32)",
                    "__main_void": "() -> (i32)", "__wasm_call_ctors": "() -> ()"}
-MARKER_RULES = ("first-function-export", "require-any", "none")
+# first-function-export / require-any: a marker is required (the first function export the host
+# knows wins / any). optional: markers choose the ABI but none is needed; the known function
+# export highest in abi.markers (host preference order) wins, no known one means abi.assumed.
+# none: markers are not read, abi.assumed.
+MARKER_RULES = ("first-function-export", "require-any", "optional", "none")
 # "doc: <url>": a vendor's documentation page with no repository behind it (Service Extensions)
 SOURCE_RE = re.compile(r"^(?:[\w.-]+/[\w.-]+@[0-9a-f]{40}:\S.*|probed from \S.*|unverified: \S.*|"
                        r"doc: https://\S+.*)$")
 # The host's own texts, and the placeholders each may use (what callers of HostSpec.message pass).
 MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "missing_import": ("import",),
-    "import_type_mismatch": ("import", "want", "have"),
+    # {import} is module.name; {module} and {field} its two parts (wasmtime writes `env::name`)
+    "missing_import": ("import", "module", "field"),
+    "import_type_mismatch": ("import", "module", "field", "want", "have"),
     "bad_signature": ("name", "want", "have"),
     "trap": ("function", "trap"),
     "restricted_call": ("function",),
@@ -33,7 +38,7 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "platform_refused": ("name",),  # the platform's own words for a documented restriction
     **{k: () for k in ("missing_marker", "missing_allocator", "load_failed", "instantiate_failed",
                        "vm_start_failed", "configure_failed", "wrapper", "no_runtime",
-                       "corrupted")},
+                       "corrupted", "missing_memory_export")},
 }
 MESSAGE_KEYS = frozenset(MESSAGE_FIELDS)
 # module shapes that take the process down (checks/capi.py, checks/startup.py)

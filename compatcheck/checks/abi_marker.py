@@ -11,6 +11,8 @@ def check(ctx: CheckContext) -> list:
     out: list = []
     if host.marker_rule == "none":
         return out
+    if host.marker_rule == "optional":
+        return _optional(ctx)
     markers = ctx.marker_exports
     func_markers = [e for e in markers if e.kind == "func"]
     unverified = host.is_unverified("messages.missing_marker")
@@ -40,3 +42,16 @@ def check(ctx: CheckContext) -> list:
             f"uses {known[0].name} (ABI {ctx.abi}), the first in export order.", "advice",
             location=f"export {known[1].name}", offset=known[1].offset))
     return out
+
+
+def _optional(ctx: CheckContext) -> list:
+    """Markers only choose the ABI: several known ones are advice, none is not a problem."""
+    host = ctx.host
+    present = {e.name: e for e in ctx.marker_exports if e.kind == "func"}
+    known = [present[name] for name in host.abi_markers if name in present]
+    if len(known) < 2:
+        return []
+    return [finding(
+        "CC103", f"Several ABI markers ({', '.join(e.name for e in known)}); this host uses "
+        f"{known[0].name} (ABI {ctx.abi}), the one it prefers whatever the export order.",
+        "advice", location=f"export {known[1].name}", offset=known[1].offset)]

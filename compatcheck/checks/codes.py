@@ -86,7 +86,7 @@ _CODES = [
              "Failed to create new Wasm instance", "Lower the initial memory (linker flag --initial-memory / -Wl,-z,stack-size)."),
     CodeInfo("CC602", "memory-large", "warning", "The initial memory is larger than any size seen to load on this host.",
              "", "Lower the initial memory."),
-    CodeInfo("CC603", "memory-not-exported", "warning", "No memory is exported as \"memory\"; the host cannot exchange data with the filter.",
+    CodeInfo("CC603", "memory-not-exported", "warning", "No memory is exported as \"memory\"; the host cannot exchange data with the filter. An error on builds that look the export up at load (memory.export_required: APISIX's wasm-nginx-module).",
              "", "Export the linear memory as \"memory\" (the default for every Proxy-Wasm SDK)."),
     CodeInfo("CC701", "unsupported-proposal", "error", "The module uses a WebAssembly proposal this build's runtime does not accept.",
              "Failed to load Wasm bytecode", "Rebuild without that feature (see the fix in the finding) or use a newer host."),

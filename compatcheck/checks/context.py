@@ -62,6 +62,10 @@ class CheckContext:
         host = self.host
         if host.marker_rule == "none":
             return next(iter(host.host_functions))
+        if host.marker_rule == "optional":  # the preferred known marker, else the assumed ABI
+            present = {e.name for e in self.module.exports if e.kind == "func"}
+            return next((v for name, v in host.abi_markers.items() if name in present),
+                        host.abi_assumed)
         for e in self.module.exports:
             if e.kind != "func":
                 continue

@@ -46,6 +46,6 @@ def _as_core_module(data: bytes, host: HostSpec) -> str | None:
     except WasmFormatError:
         return host.message("corrupted") or None
     has_marker = any(e.kind == "func" and e.name in host.abi_markers for e in module.exports)
-    if host.marker_rule != "none" and not has_marker:
+    if host.markers_required and not has_marker:
         return host.message("missing_marker") or None
     return host.message("load_failed") or None

@@ -17,6 +17,7 @@ def check(ctx: CheckContext) -> list:
     for imp in ctx.module.imports:
         position += 1
         qname = imp.qualified_name
+        names = {"import": qname, "module": imp.module, "field": imp.name}
         loc = f"import {qname}"
         if imp.kind == "tag" and "tag-import" in host.crashes:
             continue  # the proxy aborts before it gets here (checks/capi.py)
@@ -25,7 +26,7 @@ def check(ctx: CheckContext) -> list:
                 continue
         if imp.kind != "func":
             code = "CC205" if imp.kind == "global" else "CC207"
-            out.append(finding(code, host.message("missing_import", **{"import": qname}), "link",
+            out.append(finding(code, host.message("missing_import", **names), "link",
                                location=loc, offset=imp.offset, position=position,
                                host_wording=True))
             continue
@@ -37,7 +38,7 @@ def check(ctx: CheckContext) -> list:
             have = host.wasi.get(imp.name)
         if have is None:
             other = _other_abi_versions(ctx, imp.name) if imp.module == "env" else []
-            text = host.message("missing_import", **{"import": qname})
+            text = host.message("missing_import", **names)
             if other:
                 out.append(finding(
                     "CC203", text, "link", location=loc, offset=imp.offset, position=position,
@@ -57,7 +58,7 @@ def check(ctx: CheckContext) -> list:
                                    fix=_missing_fix(ctx, imp.module, imp.name)))
             continue
         if have != imp.type:
-            text = host.message("import_type_mismatch", **{"import": qname},
+            text = host.message("import_type_mismatch", **names,
                                 want=v8_signature(imp.type), have=v8_signature(have))
             out.append(finding("CC202", text, "link", location=loc, offset=imp.offset,
                                position=position, host_wording=True,

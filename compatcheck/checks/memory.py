@@ -49,7 +49,17 @@ def check(ctx: CheckContext) -> list:
     exported = [e for e in module.exports if e.kind == "memory"]
     if not any(e.name == "memory" for e in exported):
         where = f" (memory is exported as {exported[0].name!r})" if exported else ""
-        out.append(finding("CC603", "No memory exported as \"memory\"" + where +
-                           "; the filter loads, but host calls that pass data will fail.",
-                           "advice", location="exports"))
+        if host.memory_export_required:  # looked up right after instantiating
+            text = host.message("missing_memory_export")
+            out.append(finding("CC603", text or "No memory exported as \"memory\"" + where,
+                               "functions", location="exports", severity="error",
+                               host_wording=bool(text),
+                               fix="This build refuses a module that does not export its "
+                                   f"memory as \"memory\"{where}; export it (Proxy-Wasm SDKs "
+                                   "do; clang/Rust linkers export it by default unless told "
+                                   "otherwise)."))
+        else:
+            out.append(finding("CC603", "No memory exported as \"memory\"" + where +
+                               "; the filter loads, but host calls that pass data will fail.",
+                               "advice", location="exports"))
     return out

@@ -270,6 +270,7 @@ class _Reader:
             elif kind == 0x01:
                 ext = self._table_type(cur)
             elif kind == 0x02:
+                self._memory_count(kind_at)
                 ext = MemoryType(self._limits(cur, memory=True))
             elif kind == 0x03:
                 ext = self._global_type(cur)
@@ -303,7 +304,13 @@ class _Reader:
 
     def _sec_memory(self, cur: Cursor) -> None:
         for _ in range(cur.count(2)):
+            self._memory_count(cur.pos)
             self.memories.append(MemoryType(self._limits(cur, memory=True)))
+
+    def _memory_count(self, at: int) -> None:
+        """A second memory, imported or defined, is multi-memory even if no code uses it."""
+        if len(self.memories) + sum(i.kind == "memory" for i in self.imports) >= 1:
+            self._feature("multi-memory", at)
 
     def _sec_tag(self, cur: Cursor) -> None:
         for _ in range(cur.count(2)):
