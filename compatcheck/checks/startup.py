@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..abi.vocabulary import START_FUNCTIONS
+from ..emulator.hostdata import runtime_texts, trap_text
 from ..wasm import FuncType
 from ._build import finding
 from .context import CheckContext, v8_signature
@@ -50,21 +51,84 @@ def check(ctx: CheckContext) -> list:
                            "start-up; static constructors or Go/TinyGo runtime set-up that "
                            "depend on it will not run.", "advice", location=f"export {n}"))
 
-    for name in calls:
-        if ctx.reach([ctx.exported_function(name).index]).traps:
-            out.append(finding(
-                "CC506", host.message("trap", function=name,
-                                      trap="Uncaught RuntimeError: unreachable"),
-                "startup", location=f"export {name}", host_wording=True,
-                fix=f"Every run of {name} reaches an `unreachable` instruction (a panic or "
-                    "abort in the start-up code); the host calls it at start-up, so the filter "
-                    "never loads. Fix the initialiser, or do not export it."))
-            break  # the host stops at the first failing start-up function
+    out += _failing_call(ctx, calls)
     if calls and host.startup_allowed is not None:
         out += _restricted_calls(ctx, calls)
     if module.start is not None:
         out.append(_start_section(ctx))
     return out
+
+
+def _failure_text(host, name: str, text: str | None):
+    """(message, in the host's words?) of a start-up call that fails with the runtime's
+    ``text`` (None: no source gives the runtime's wording)."""
+    message = host.message("trap", function=name, trap=text) if text is not None else ""
+    return (message, True) if message else (f"{name} fails at start-up", False)
+
+
+def _exit_status(ctx: CheckContext, calls: list[str], name: str) -> int | str | None:
+    """proc_exit's status when start-up ends through it (a smoke run), "?" when only static
+    analysis says it does, None when it does not (or the runtime returns from proc_exit)."""
+    if "exit" not in runtime_texts(ctx.host) or not _exit_reach(ctx, name):
+        return None
+    run = ctx.smoke(tuple(calls))
+    if run is not None and run.outcome == "exited" and run.calls and run.calls[-1][0] == name:
+        return run.detail.removeprefix("proc_exit(").removesuffix(")")
+    if run is None and _exit_reach(ctx, name) == "certain":
+        return "?"
+    return None
+
+
+def _exit_reach(ctx: CheckContext, name: str) -> str | None:
+    imported = ctx.module.imports_of_kind("func")
+    reach = ctx.reach([ctx.exported_function(name).index])
+    exits = [i for i in reach.imports if imported[i].name == "proc_exit"
+             and imported[i].module in ctx.host.wasi_modules]
+    if not exits:
+        return None
+    return "certain" if any(i in reach.certain for i in exits) else "possible"
+
+
+def _failing_call(ctx: CheckContext, calls: list[str]) -> list:
+    """The first start-up call that fails on this host (it stops there): a wrong argument
+    count on a host that checks signatures only when it calls (the runtime refuses the call),
+    a trap on every run, or proc_exit where the runtime turns it into an error."""
+    host, texts = ctx.host, runtime_texts(ctx.host)
+    for name in calls:
+        e = ctx.exported_function(name)
+        want = FuncType.parse(START_FUNCTIONS[name])
+        given = len(_startup_args(name))
+        if not host.callbacks_checked and e is not None and len(e.type.params) != given \
+                and "arity" in texts:
+            text = texts["arity"].format(want=len(e.type.params), have=given)
+            message, own = _failure_text(host, name, text)
+            return [finding(
+                "CC401", message, "functions", location=f"export {name}", offset=e.offset,
+                host_wording=own, fix=f"Export {name} as {want}: this build calls it at "
+                f"start-up with {given} argument(s) and the runtime refuses the call, so the "
+                "filter never loads.")]
+        if ctx.reach([e.index]).traps:
+            message, own = _failure_text(host, name, trap_text(host))
+            return [finding(
+                "CC506", message, "startup", location=f"export {name}", host_wording=own,
+                fix=f"Every run of {name} reaches an `unreachable` instruction (a panic or "
+                    "abort in the start-up code); the host calls it at start-up, so the filter "
+                    "never loads. Fix the initialiser, or do not export it.")]
+        status = _exit_status(ctx, calls, name)
+        if status is not None:
+            message, own = _failure_text(
+                host, name, None if status == "?" else texts["exit"].format(status=status))
+            return [finding(
+                "CC506", message, "startup", location=f"export {name}", host_wording=own,
+                fix=f"{name} ends through proc_exit{'' if status == '?' else f'({status})'}, "
+                    "which this build's runtime reports as a failed call (whatever the status), "
+                    "so the filter never loads. " + _restricted_fix("wasi.proc_exit", host))]
+    return []
+
+
+def _startup_args(name: str) -> tuple[int, ...]:
+    """The arguments hosts pass a start-up function (emulator/lifecycle.py likewise)."""
+    return (0, 0) if name == "main" else ()
 
 
 def _start_section_undecided(ctx: CheckContext) -> bool:
@@ -131,6 +195,9 @@ def smoke_requests(ctx: CheckContext) -> set[tuple[str, ...]]:
         wanted.add(tuple(calls))
     if ctx.module.start is not None and _start_section_undecided(ctx):
         wanted.add(())
+    if calls and "exit" in runtime_texts(ctx.host) and any(_exit_reach(ctx, n) for n in calls
+                                                           if ctx.exported_function(n)):
+        wanted.add(tuple(calls))
     return wanted
 
 

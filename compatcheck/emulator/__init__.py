@@ -19,6 +19,7 @@ import json
 from ..abi import HostSpec
 from ..record import replace
 from ..smoke import _not_runnable, limits, run_child
+from .hostdata import lifecycle, runtime_texts
 from .model import (ANSWERED, VERDICTS, CallOut, Emulation, HttpRequest, HttpResponse, Scenario,
                     Stage)
 
@@ -37,7 +38,13 @@ def host_facts(host: HostSpec, abi: str) -> dict:
             "allocator": list(host.allocator_any_of) + [n for n in host.allocator_all_of
                                                         if n not in host.allocator_any_of],
             "startup_allowed": None if host.startup_allowed is None else sorted(host.startup_allowed),
-            "memory_cap_pages": host.memory_cap_pages, "messages": dict(host.messages)}
+            "memory_cap_pages": host.memory_cap_pages, "messages": dict(host.messages),
+            # stubs, call-time signature checks, lifecycle and the runtime's wording (hostdata.py)
+            "stubbed": sorted(host.stubbed_functions), "stub_behaviour": host.stub_behaviour,
+            "callbacks_checked": host.callbacks_checked,
+            "callback_types": {} if host.callbacks_checked else
+            {n: str(t) for n, t in host.callbacks.get(abi, {}).items()},
+            "lifecycle": lifecycle(host), "runtime_texts": runtime_texts(host)}
 
 
 def _limits_box(module) -> dict:
@@ -87,8 +94,9 @@ def emulate_targets(data: bytes, hosts: list[HostSpec], scenarios: list[Scenario
         runs = _run(report.module, data, {**facts, "id": members[0].id}, startup, scenarios)
         for host in members:
             extra = () if host.profile.startswith("cpp-host-") else (
-                f"{host.id} runs its own in-tree host ({host.profile}); its start-up and linking "
-                "are from its spec, its request-time behaviour is emulated as "
+                f"{host.id} runs its own in-tree host ({host.profile}); its start-up, linking, "
+                "stubbed host functions, call-time signature checks and configure step are "
+                "from its spec, the rest of its request-time behaviour is emulated as "
                 "proxy-wasm-cpp-host and Envoy have it",)
             out[host.id] = [replace(e, host=host.id, notes=e.notes + extra) for e in runs]
     return out

@@ -33,6 +33,52 @@ def _finding(e) -> Finding | None:
     return None
 
 
+STUB_CALLED = "CC801"  # a stubbed host function, here called by the emulated host
+
+
+def stub_calls(e, host) -> list[tuple[str, str, str, int | None]]:
+    """(host function, phase, export running, last result) of every stubbed host function the
+    run called, first call of each first; none for a run a budget stopped (it decides
+    nothing)."""
+    if e.verdict in ("undecided", "refused"):
+        return []
+    stubbed = {f"env.{n}" if not n.startswith("wasi.") else n: n for n in host.stubbed_functions}
+    wasi = {f"{m}.{n.removeprefix('wasi.')}": n for m in host.wasi_modules
+            for n in host.stubbed_functions if n.startswith("wasi.")}
+    out, seen = [], set()
+    for stage in e.stages:
+        for qname, _times, result in stage.calls:
+            fn = stubbed.get(qname) or wasi.get(qname)
+            if fn is not None and fn not in seen:
+                seen.add(fn)
+                out.append((qname, stage.phase, stage.name, result))
+    return out
+
+
+def _stub_findings(e, host) -> list[Finding]:
+    """A stubbed call the emulated host made, certain: an error where it failed the stage
+    (a trapping stub, or a start / configure that failed after it), else a warning."""
+    out = []
+    failed = e.verdict in ("start-failed", "configure-failed")
+    for qname, phase, export, result in stub_calls(e, host):
+        trap = host.stub_behaviour == "trap"
+        stage_failed = trap or (failed and phase == ("start" if e.verdict == "start-failed"
+                                                    else "configure"))
+        text = host.message("stub_call", **{"import": qname.partition(".")[2]}) or \
+            f"{qname} is not implemented by this build"
+        answer = "trapped" if trap else f"returned {result}"
+        out.append(finding(
+            STUB_CALLED, f"{text} ({qname}: called by {export} during {phase}, by the "
+                         "emulated host)", "advice", severity="error" if stage_failed else "warning",
+            location=f"import {qname}", position=1_000, host_wording=False,
+            unverified=host.is_unverified("host_functions.stubbed"),
+            fix=f"The emulated {host.label} called {export}, which called {qname}; the stub "
+                f"{answer}" + (f", and {phase} failed ({e.detail})." if stage_failed else ".")
+                + " Avoid the call on this host, or pick a host that implements it "
+                "(`compatcheck matrix`)."))
+    return out
+
+
 def lifecycle_findings(data: bytes, hosts, plugin_config: str = "", vm_config: str = "",
                        root_id: str = "", name: str = "module") -> dict[str, list[Finding]]:
     """Build id -> the findings start and configure add (none for a build that refuses the
@@ -43,8 +89,14 @@ def lifecycle_findings(data: bytes, hosts, plugin_config: str = "", vm_config: s
     for host in hosts:
         e = runs[host.id][0]
         f = None if e.verdict == "refused" else _finding(e)
-        out[host.id] = [f] if f is not None else []
+        out[host.id] = ([f] if f is not None else []) + _stub_findings(e, host)
     return out
+
+
+def _without_settled(findings, extra) -> tuple:
+    """The static findings, less a CC801 the emulated host settled (same import)."""
+    settled = {f.location for f in extra if f.code == STUB_CALLED}
+    return tuple(f for f in findings if not (f.code == STUB_CALLED and f.location in settled))
 
 
 def with_lifecycle(report, plugin_config: str = "", vm_config: str = "", root_id: str = "",
@@ -59,7 +111,7 @@ def with_lifecycle(report, plugin_config: str = "", vm_config: str = "", root_id
     if not hosts:
         return report
     extra = lifecycle_findings(data, hosts, plugin_config, vm_config, root_id, report.name)
-    results = tuple(replace(r, findings=tuple(sorted(r.findings + tuple(extra.get(r.host.id, ())),
-                                                     key=Finding.sort_key)))
-                    for r in report.results)
+    results = tuple(replace(r, findings=tuple(sorted(
+        _without_settled(r.findings, extra.get(r.host.id, ())) + tuple(extra.get(r.host.id, ())),
+        key=Finding.sort_key))) for r in report.results)
     return replace(report, results=results)

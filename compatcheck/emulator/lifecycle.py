@@ -71,10 +71,18 @@ def _startup_args(name: str) -> tuple[int, ...]:
     return (0, 0) if name == "main" else ()
 
 
+def _lifecycle(session) -> dict:
+    """The build's [lifecycle] (emulator/hostdata.py): cpp-host's unless its spec says."""
+    return {"vm_start": True, "configure_required": False,
+            **session.facts.get("lifecycle", {})}
+
+
 def _vm_start(session):
     h = session.host
     root = h.new_context(0)
     h.root = root
+    if not _lifecycle(session)["vm_start"]:
+        return None  # the root context is created when the plugin is configured
     h.plugin_visible = True
     session.call("start", "proxy_on_context_create", root, root, 0)
     h.plugin_visible = False
@@ -83,7 +91,7 @@ def _vm_start(session):
     if stage is not None and stage.outcome == "stopped":
         return "undecided", stage.detail
     if stage is not None and (stage.outcome != "returned" or stage.result == 0):
-        session.messages.append(START_FAILED)
+        session.messages.append(session.facts["messages"].get("vm_start_failed") or START_FAILED)
         why = "traps" if stage.outcome == "trapped" else "returns false"
         return "start-failed", f"proxy_on_vm_start {why}"
     return None
@@ -93,16 +101,31 @@ def _configure(session):
     h = session.host
     if session.failed:
         return None  # onConfigure answers true on a failed VM; every request will fail
+    life = _lifecycle(session)
+    failed_text = session.facts["messages"].get("configure_failed") or CONFIGURE_FAILED
     h.plugin_visible = True
+    if not life["vm_start"]:  # the root context is created as the plugin is configured
+        stage = session.call("configure", "proxy_on_context_create", h.root, h.root, 0)
+        if stage is not None and stage.outcome == "stopped":
+            h.plugin_visible = False
+            return "undecided", stage.detail
+        if stage is not None and stage.outcome == "trapped":
+            h.plugin_visible = False
+            session.messages.append(failed_text)
+            return "configure-failed", "proxy_on_context_create of the root context fails"
     stage = session.call("configure", "proxy_on_configure", h.root, h.root,
                          len(h.scenario.plugin_config.encode()))
     h.plugin_visible = False
     if stage is None:
+        if life["configure_required"]:
+            session.messages.append(failed_text)
+            return "configure-failed", "the module does not export proxy_on_configure, " \
+                                       "which this build requires"
         return None
     if stage.outcome == "stopped":
         return "undecided", stage.detail
     if stage.outcome == "trapped" or stage.result == 0:
-        session.messages.append(CONFIGURE_FAILED)
+        session.messages.append(failed_text)
         why = "traps" if stage.outcome == "trapped" else "returns false"
         empty = "" if h.scenario.plugin_config else " (no plugin configuration was given)"
         return "configure-failed", f"proxy_on_configure {why}{empty}"

@@ -32,16 +32,59 @@ class LinkError(Exception):
 
 def _impl(facts: dict, module: str, name: str):
     """(implementation, spec type) of an import, or (None, None) when the build lacks it."""
+    stubbed = facts.get("stubbed", ())
     if module == "env":
         sig = facts["functions"].get(name) or facts["shims"].get(name)
         if sig is None:
             return None, None
+        if name in stubbed:
+            return _stub(facts, name), FuncType.parse(sig)
         fn = getattr(calls_http, name[6:], None) or getattr(calls_core, name[6:], None) \
             if name.startswith("proxy_") else getattr(calls_core, name, None)
         return fn or _unimplemented(name, UNIMPLEMENTED), FuncType.parse(sig)
     if module in facts["wasi_modules"] and name in facts["wasi"]:
+        if f"wasi.{name}" in stubbed:
+            return _stub(facts, f"wasi.{name}"), FuncType.parse(facts["wasi"][name])
+        exit_text = facts.get("runtime_texts", {}).get("exit")
+        if name == "proc_exit" and exit_text:
+            return _exit(exit_text), FuncType.parse(facts["wasi"][name])
         return WASI.get(name) or _unimplemented(name, ENOSYS), FuncType.parse(facts["wasi"][name])
     return None, None
+
+
+def _stub(facts: dict, name: str):
+    """A host function the build links to a stub (host_functions.stubbed), as it behaves:
+    trap (the spec's messages.stub_call), returns-unimplemented (12), returns-ok-noop (0)."""
+    behaviour = facts.get("stub_behaviour", "trap")
+    field = name.removeprefix("wasi.")
+
+    def call(h, *_args):
+        h.note(f"{name} is a stub in this build ({behaviour})")
+        if behaviour == "returns-unimplemented":
+            return UNIMPLEMENTED
+        if behaviour == "returns-ok-noop":
+            return 0
+        template = facts["messages"].get("stub_call", "")
+        try:
+            text = template.format(**{"import": field, "module": "env", "field": field})
+        except (KeyError, IndexError):
+            text = template
+        raise HostTrap(text or f"{name} is not implemented by this build")
+    return call
+
+
+def _exit(text: str):
+    """proc_exit where the runtime ends the call with an error (runtimes.toml texts.exit)."""
+    def call(h, code):
+        h.note(f"the module called proc_exit({code}); the runtime ends the call")
+        raise HostTrap(text.format(status=code))
+    return call
+
+
+def arity_failure(facts: dict, have: int, want: int) -> str:
+    """The runtime's refusal of a call with the wrong argument count (texts.arity)."""
+    template = facts.get("runtime_texts", {}).get("arity") or "expected {want} arguments, got {have}"
+    return template.format(want=want, have=have)
 
 
 def _unimplemented(name: str, code: int):
@@ -108,7 +151,12 @@ class Calls:
         self._allowed = [allowed] if allowed is not None else []
         frames: tuple[str, ...]
         result, outcome, detail, frames = None, "returned", "", ()
+        params = len(fn.type(self.store).params)
         try:
+            if params != len(args):
+                # a host that checks a callback's type only when it calls it: the runtime
+                # refuses the call (callbacks.checked = false)
+                raise HostTrap(arity_failure(self.facts, len(args), params))
             value = fn(self.store, *args)
             result = value & 0xFFFFFFFF if isinstance(value, int) else None
         except Exception as exc:  # noqa: BLE001 - every failure is classified
@@ -138,7 +186,8 @@ class Calls:
         if code == "OUT_OF_FUEL" or FUEL_TEXT in str(exc):
             return "stopped", f"instruction budget ({self.box['fuel']:,} instructions)", ()
         if isinstance(exc, self.inner_errors):
-            return "trapped", v8_text(exc, self.module.data), backtrace(exc, self._names)
+            return "trapped", v8_text(exc, self.module.data, self.facts.get("runtime_texts")), \
+                backtrace(exc, self._names)
         return "stopped", f"the sandbox cannot run it ({type(exc).__name__}: {exc})", ()
 
 
@@ -201,7 +250,8 @@ class Session(Calls):
         if isinstance(exc, (CallLimit, MemoryError)) or FUEL_TEXT in str(exc):
             raise exc
         frames = backtrace(exc, self._names)
-        self._fail(fail_message(self._message, function, v8_text(exc, self.module.data), frames))
+        self._fail(fail_message(self._message, function, v8_text(
+            exc, self.module.data, self.facts.get("runtime_texts")), frames))
 
     def _fail(self, message: str) -> None:
         if self.failed is None:
@@ -230,6 +280,9 @@ class Session(Calls):
             previous, h.guest.caller = h.guest.caller, caller
             try:
                 result = impl(h, *(a & m if isinstance(a, int) else a for a, m in zip(args, masks, strict=True)))
+            except HostTrap:
+                self._record(qname, None)  # the call was made (a stub that traps, proc_exit)
+                raise
             finally:
                 h.guest.caller = previous
             self._record(qname, result)

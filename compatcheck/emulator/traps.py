@@ -32,11 +32,14 @@ class HostTrap(Exception):
     """A trap the host raises from a host function (e.g. V8's restricted_callback)."""
 
 
-def v8_text(exc, data: bytes) -> str:
-    """The message V8 would give for this wasmtime trap (or the host's own trap)."""
+def v8_text(exc, data: bytes, texts: dict | None = None) -> str:
+    """The message V8 would give for this wasmtime trap (or the host's own trap); ``texts``:
+    the build's runtime wording (runtimes.toml texts) where it is not V8's."""
     if isinstance(exc, HostTrap):
         return str(exc)
     code = getattr(getattr(exc, "trap_code", None), "name", None)
+    if texts and code == "UNREACHABLE" and "unreachable" in texts:
+        return texts["unreachable"]
     if code == "STACK_OVERFLOW":
         return "Uncaught RangeError: Maximum call stack size exceeded"
     if code == "INTEGER_DIVISION_BY_ZERO":
