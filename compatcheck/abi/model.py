@@ -34,6 +34,13 @@ class Runtime:
     crashes: frozenset[str] = frozenset()  # module shapes this runtime cannot survive
     forced: frozenset[str] = frozenset()  # accepted only because the embedding API forces them
     max_memory_pages: int | None = None  # the runtime's own limit on initial memory
+    # its own error when it refuses a proposal: (proposal or "default", text) pairs
+    refusals: tuple[tuple[str, str], ...] = ()
+
+    def refusal(self, feature: str) -> str | None:
+        """The runtime's own error for a module using this proposal, if data gives it."""
+        texts = dict(self.refusals)
+        return texts.get(feature) or texts.get("default")
 
 
 @record

@@ -61,5 +61,9 @@ def _runtime(path: Path, where: str, entry: dict, shipped: dict) -> Runtime:
     forced = frozenset(entry.get("forced", []))
     if forced - features:
         raise SpecError(f"{path}: {where}.forced: {sorted(forced - features)} not in features")
+    refusals = dict(entry.get("refusals", {}))
+    unknown = set(refusals) - FEATURES - {"default"}
+    if unknown:
+        raise SpecError(f"{path}: {where}.refusals: unknown proposals {sorted(unknown)}")
     return Runtime(rid, engine, version, frozenset(features), sources[0], crashes, forced,
-                   entry.get("max_memory_pages"))
+                   entry.get("max_memory_pages"), tuple(sorted(refusals.items())))

@@ -36,6 +36,8 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "restricted_call": ("function",),
     "stub_call": ("import",),  # a linked host function that fails when called
     "platform_refused": ("name",),  # the platform's own words for a documented restriction
+    # a proposal the runtime refuses: {error} its runtimes.toml refusals text, {feature} the id
+    "proposal_refused": ("error", "feature"),
     **{k: () for k in ("missing_marker", "missing_allocator", "load_failed", "instantiate_failed",
                        "vm_start_failed", "configure_failed", "wrapper", "no_runtime",
                        "corrupted", "missing_memory_export")},

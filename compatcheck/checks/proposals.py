@@ -49,13 +49,21 @@ def check(ctx: CheckContext) -> list:
             continue
         title = FEATURE_TITLES.get(feature, feature)
         out.append(finding(
-            "CC701", host.message("load_failed"), "compile", location=use.where(),
+            "CC701", _refused(host, feature), "compile", location=use.where(),
             offset=use.offset, position=use.offset, host_wording=True,
             unverified=host.runtime.source.status in ("unverified", "inferred"),
             fix=f"The module uses {title} ({feature}), first at {use.where()}; "
                 f"{host.runtime.engine} {host.runtime.version} in this build does not accept "
                 f"it. {TOOLCHAIN_FIX.get(feature, '')}".strip() + _oldest(host, feature)))
     return out
+
+
+def _refused(host, feature: str) -> str:
+    """The host's words, with the runtime's own error for this proposal when data gives it."""
+    error = host.runtime.refusal(feature)
+    if error and "proposal_refused" in host.messages:
+        return host.message("proposal_refused", error=error, feature=feature)
+    return host.message("load_failed")
 
 
 def _oldest(host, feature: str) -> str:

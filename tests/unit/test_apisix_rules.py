@@ -181,3 +181,51 @@ def test_apisix_refuses_a_defined_second_memory():
     assert r.verdict == "refused" and r.first_error.code == "CC701"
     assert r.first_error.message == "failed to new module: failed to parse WebAssembly module"
     assert findings("", APISIX).verdict == "loads"  # the base module: one exported memory
+
+
+# ---- the runtime's own words per refused proposal (runtimes.toml refusals) --------------------
+TAIL_CALL = '(func $t (return_call $t))'
+
+
+def test_proposal_refused_placeholders_published():
+    assert MESSAGE_FIELDS["proposal_refused"] == ("error", "feature")
+
+
+def test_wasmtime_0_38_refuses_tail_calls_in_its_own_words():
+    h = host(APISIX)
+    assert h.runtime.refusal("tail-call") == "WebAssembly translation error"
+    assert h.runtime.refusal("memory64") == "failed to parse WebAssembly module"
+    r = findings(TAIL_CALL, APISIX)
+    assert r.first_error.code == "CC701"
+    assert r.first_error.message == "failed to new module: WebAssembly translation error"
+
+
+@pytest.mark.parametrize("body", [
+    '(memory $m2 1)',  # multi-memory
+    '(tag $e) (func (throw $e))',  # exceptions
+])
+def test_other_proposals_take_the_runtime_default(body):
+    r = findings(body, APISIX)
+    assert r.first_error.code == "CC701"
+    assert r.first_error.message == "failed to new module: failed to parse WebAssembly module"
+
+
+def test_a_runtime_without_refusals_keeps_load_failed():
+    # the WasmEdge builds share the profile (proposal_refused) but their runtime has no texts
+    h = host("apisix-wasmedge-0.7.0")
+    assert not h.runtime.refusals and "proposal_refused" in h.messages
+    assert findings(TAIL_CALL, "apisix-wasmedge-0.7.0").first_error.message == (
+        h.message("load_failed"))
+
+
+def test_refusals_must_name_proposals(tmp_path):
+    from compatcheck.abi.runtimes import _runtime
+    from compatcheck.abi.vocabulary import SpecError
+    entry = {"id": "w", "engine": "wasmtime", "version": "1", "features": ["simd"],
+             "sources": ["probed from w"], "refusals": {"tail-calls": "x"}}
+    with pytest.raises(SpecError, match=r"refusals: unknown proposals \['tail-calls'\]"):
+        _runtime(tmp_path / "runtimes.toml", "runtime[0]", entry, {})
+    entry["refusals"] = {"tail-call": "x", "default": "y"}
+    runtime = _runtime(tmp_path / "r.toml", "runtime[0]", entry, {})
+    assert (runtime.refusal("tail-call"), runtime.refusal("gc")) == ("x", "y")
+    assert hash(runtime)  # runtimes are compared and hashed as records

@@ -223,7 +223,7 @@ def test_wrong_spec_values_through_the_cli(tmp_path):
 
 def test_shipped_messages_format_with_every_value():
     values = {"import": "env.x", "want": "i32", "have": "i64", "name": "malloc",
-              "function": "_start", "trap": "unreachable"}
+              "function": "_start", "trap": "unreachable", "error": "x", "feature": "simd"}
     for b in load_specs().builds:
         for key in b.messages:
             assert "{" not in b.message(key, **values).replace("{{", ""), (b.id, key)
