@@ -12,7 +12,7 @@ from ..record import record
 from .model import WASI_MODULES, HostSpec
 from .spec_files import File, _parse
 from .values import _crashes, _one_of, _sig, _sources
-from .vocabulary import MARKER_RULES, STATUSES, STUB_BEHAVIOURS, SpecError
+from .vocabulary import CPP_HOST_LIFECYCLE, MARKER_RULES, STATUSES, STUB_BEHAVIOURS, SpecError
 
 
 def merge_origins(parent: dict, own: dict, child: dict) -> dict:
@@ -320,6 +320,8 @@ def _host_spec(c: _Context, build: dict, profile: dict) -> HostSpec:
         **_allocator_and_startup(c, profile), **_callbacks(c, profile, abi_keys),
         **_runtime_and_messages(c, build, profile), **_stubs_and_platform(c, profile),
         fact_sources=_fact_sources(profile),
+        lifecycle=MappingProxyType({**CPP_HOST_LIFECYCLE, **{
+            k: v for k, v in profile.get("lifecycle", {}).items() if k in CPP_HOST_LIFECYCLE}}),
     )
 
 

@@ -36,6 +36,11 @@ class Runtime:
     max_memory_pages: int | None = None  # the runtime's own limit on initial memory
     # its own error when it refuses a proposal: (proposal or "default", text) pairs
     refusals: tuple[tuple[str, str], ...] = ()
+    # its own wording of failed calls: (unreachable | exit | arity, text) pairs
+    texts: tuple[tuple[str, str], ...] = ()
+
+    def text(self, key: str) -> str | None:
+        return dict(self.texts).get(key)
 
     def refusal(self, feature: str) -> str | None:
         """The runtime's own error for a module using this proposal, if data gives it."""
@@ -131,6 +136,8 @@ class HostSpec:
     platform_limits: Mapping[str, int] = MappingProxyType({})
     platform_source: str = ""
     feature_since: Mapping[str, str] = MappingProxyType({})  # proposal -> oldest accepting builds
+    # how it starts and configures a plugin ([lifecycle]; cpp-host's unless the profile says)
+    lifecycle: Mapping[str, bool] = MappingProxyType({})
     # per fact (a profile section: abi, host_functions, wasi, startup, messages, ...): who
     # states it ("profile X", "build Y") and from which sources, the nearest first
     fact_sources: Mapping[str, tuple[tuple[str, tuple[Source, ...]], ...]] = \

@@ -7,7 +7,7 @@ from pathlib import Path
 from .model import Runtime
 from .spec_files import File, _parse
 from .values import _crashes, _one_of, _sources
-from .vocabulary import FEATURES, STATUSES, V8_VERSION_RE, SpecError
+from .vocabulary import FEATURES, STATUSES, V8_TEXTS, V8_VERSION_RE, SpecError
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -65,5 +65,7 @@ def _runtime(path: Path, where: str, entry: dict, shipped: dict) -> Runtime:
     unknown = set(refusals) - FEATURES - {"default"}
     if unknown:
         raise SpecError(f"{path}: {where}.refusals: unknown proposals {sorted(unknown)}")
+    texts = dict(entry.get("texts", V8_TEXTS if engine == "v8" else {}))
     return Runtime(rid, engine, version, frozenset(features), sources[0], crashes, forced,
-                   entry.get("max_memory_pages"), tuple(sorted(refusals.items())))
+                   entry.get("max_memory_pages"), tuple(sorted(refusals.items())),
+                   tuple(sorted(texts.items())))

@@ -15,6 +15,13 @@ FEATURES = frozenset({
 })
 STATUSES = ("verified", "inferred", "probed", "unverified")
 STARTUP_PICKS = ("listed", "export-order")
+# A runtime's own wording of failed calls (runtimes.toml texts): unreachable, exit ({status}),
+# arity ({want}, {have}). V8 engines without texts get V8's (src/common/message-template.h).
+RUNTIME_TEXTS = ("unreachable", "exit", "arity")
+V8_TEXTS = {"unreachable": "Uncaught RuntimeError: unreachable"}
+# [lifecycle] keys and proxy-wasm-cpp-host's behaviour, the default: proxy_on_vm_start is
+# called, a missing proxy_on_configure counts as configured
+CPP_HOST_LIFECYCLE = {"vm_start": True, "configure_required": False}
 # the exports a start-up sequence may call, with the type the host calls them with
 START_FUNCTIONS = {"_initialize": "() -> ()", "_start": "() -> ()", "main": "(i32, i32) -> (i32)",
                    "__main_void": "() -> (i32)", "__wasm_call_ctors": "() -> ()"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..abi.vocabulary import START_FUNCTIONS
-from ..emulator.hostdata import runtime_texts, trap_text
 from ..wasm import FuncType
 from ._build import finding
 from .context import CheckContext, v8_signature
@@ -69,7 +68,7 @@ def _failure_text(host, name: str, text: str | None):
 def _exit_status(ctx: CheckContext, calls: list[str], name: str) -> int | str | None:
     """proc_exit's status when start-up ends through it (a smoke run), "?" when only static
     analysis says it does, None when it does not (or the runtime returns from proc_exit)."""
-    if "exit" not in runtime_texts(ctx.host) or not _exit_reach(ctx, name):
+    if ctx.host.runtime.text("exit") is None or not _exit_reach(ctx, name):
         return None
     run = ctx.smoke(tuple(calls))
     if run is not None and run.outcome == "exited" and run.calls and run.calls[-1][0] == name:
@@ -93,7 +92,7 @@ def _failing_call(ctx: CheckContext, calls: list[str]) -> list:
     """The first start-up call that fails on this host (it stops there): a wrong argument
     count on a host that checks signatures only when it calls (the runtime refuses the call),
     a trap on every run, or proc_exit where the runtime turns it into an error."""
-    host, texts = ctx.host, runtime_texts(ctx.host)
+    host, texts = ctx.host, dict(ctx.host.runtime.texts)
     for name in calls:
         e = ctx.exported_function(name)
         want = FuncType.parse(START_FUNCTIONS[name])
@@ -108,7 +107,7 @@ def _failing_call(ctx: CheckContext, calls: list[str]) -> list:
                 f"start-up with {given} argument(s) and the runtime refuses the call, so the "
                 "filter never loads.")]
         if ctx.reach([e.index]).traps:
-            message, own = _failure_text(host, name, trap_text(host))
+            message, own = _failure_text(host, name, host.runtime.text("unreachable"))
             return [finding(
                 "CC506", message, "startup", location=f"export {name}", host_wording=own,
                 fix=f"Every run of {name} reaches an `unreachable` instruction (a panic or "
@@ -195,7 +194,7 @@ def smoke_requests(ctx: CheckContext) -> set[tuple[str, ...]]:
         wanted.add(tuple(calls))
     if ctx.module.start is not None and _start_section_undecided(ctx):
         wanted.add(())
-    if calls and "exit" in runtime_texts(ctx.host) and any(_exit_reach(ctx, n) for n in calls
+    if calls and ctx.host.runtime.text("exit") is not None and any(_exit_reach(ctx, n) for n in calls
                                                            if ctx.exported_function(n)):
         wanted.add(tuple(calls))
     return wanted

@@ -19,7 +19,6 @@ import json
 from ..abi import HostSpec
 from ..record import replace
 from ..smoke import _not_runnable, limits, run_child
-from .hostdata import lifecycle, runtime_texts
 from .model import (ANSWERED, VERDICTS, CallOut, Emulation, HttpRequest, HttpResponse, Scenario,
                     Stage)
 
@@ -39,12 +38,12 @@ def host_facts(host: HostSpec, abi: str) -> dict:
                                                         if n not in host.allocator_any_of],
             "startup_allowed": None if host.startup_allowed is None else sorted(host.startup_allowed),
             "memory_cap_pages": host.memory_cap_pages, "messages": dict(host.messages),
-            # stubs, call-time signature checks, lifecycle and the runtime's wording (hostdata.py)
+            # stubs, call-time signature checks, lifecycle and the runtime's own wording
             "stubbed": sorted(host.stubbed_functions), "stub_behaviour": host.stub_behaviour,
             "callbacks_checked": host.callbacks_checked,
             "callback_types": {} if host.callbacks_checked else
             {n: str(t) for n, t in host.callbacks.get(abi, {}).items()},
-            "lifecycle": lifecycle(host), "runtime_texts": runtime_texts(host)}
+            "lifecycle": dict(host.lifecycle), "runtime_texts": dict(host.runtime.texts)}
 
 
 def _limits_box(module) -> dict:

@@ -13,6 +13,7 @@ the same sequence again; it is deterministic, so it is run once here.
 
 from __future__ import annotations
 
+from ..abi.vocabulary import CPP_HOST_LIFECYCLE
 from .model import Emulation
 from .session import LinkError
 from .state import HeaderMap
@@ -72,9 +73,8 @@ def _startup_args(name: str) -> tuple[int, ...]:
 
 
 def _lifecycle(session) -> dict:
-    """The build's [lifecycle] (emulator/hostdata.py): cpp-host's unless its spec says."""
-    return {"vm_start": True, "configure_required": False,
-            **session.facts.get("lifecycle", {})}
+    """The build's [lifecycle] (HostSpec.lifecycle): cpp-host's unless its spec says."""
+    return {**CPP_HOST_LIFECYCLE, **session.facts.get("lifecycle", {})}
 
 
 def _vm_start(session):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from compatcheck.emulator import HttpRequest, Scenario, emulate, host_facts
 from compatcheck.emulator.checking import lifecycle_findings
-from compatcheck.emulator.hostdata import lifecycle, runtime_texts
 from compatcheck.record import replace
 from compatcheck.runner import check_bytes
 from tests.helpers import host, wat
@@ -50,12 +49,36 @@ def test_host_facts_carry_stubs_checks_lifecycle_and_texts():
     assert envoy["lifecycle"] == {"vm_start": True, "configure_required": False}
 
 
-def test_runtime_texts_are_data():
-    assert runtime_texts(host(APISIX))["unreachable"] == \
+def test_runtime_texts_and_lifecycle_are_data():
+    assert host(APISIX).runtime.text("unreachable") == \
         "wasm trap: wasm `unreachable` instruction executed"
-    assert runtime_texts(host(ENVOY)) == {"unreachable": "Uncaught RuntimeError: unreachable"}
-    assert runtime_texts(host("apisix-wasmedge-0.7.0")) == {}  # nobody probed WasmEdge's words
-    assert lifecycle(host("kong-0.6")) == {"vm_start": True, "configure_required": False}
+    assert dict(host(ENVOY).runtime.texts) == {"unreachable": "Uncaught RuntimeError: unreachable"}
+    assert host("apisix-wasmedge-0.7.0").runtime.texts == ()  # nobody probed WasmEdge's words
+    assert dict(host("kong-0.6").lifecycle) == {"vm_start": True, "configure_required": False}
+    assert dict(host(APISIX).lifecycle) == {"vm_start": False, "configure_required": True}
+
+
+def test_lifecycle_and_texts_of_a_user_spec_directory_are_read(tmp_path):
+    """A build from --spec-dir gets its own [lifecycle] and runtime texts (they once came from
+    the shipped files only)."""
+    from compatcheck.abi import load_specs
+    d = tmp_path / "specs"
+    (d / "builds").mkdir(parents=True)
+    (d / "profiles").mkdir()
+    (d / "profiles" / "acme.toml").write_text(
+        'id = "acme"\nextends = "cpp-host-f2db56af"\nsources = ["probed from acme 1"]\n'
+        '[lifecycle]\nvm_start = false\n')
+    (d / "runtimes.toml").write_text(
+        '[[runtime]]\nid = "acme-wasmtime"\nengine = "wasmtime"\nversion = "30.0.0"\n'
+        'features = ["bulk-memory"]\nsources = ["probed from acme 1"]\n'
+        'texts = { unreachable = "acme trap" }\n')
+    (d / "builds" / "acme.toml").write_text(
+        '[[build]]\nid = "acme-1"\nproduct = "acme"\nfirst = "1.0.0"\nprofile = "acme"\n'
+        'runtime = "acme-wasmtime"\nsources = ["probed from acme 1"]\n')
+    spec = load_specs([d]).by_id("acme-1")
+    assert dict(spec.lifecycle) == {"vm_start": False, "configure_required": False}
+    assert spec.runtime.text("unreachable") == "acme trap"
+    assert host_facts(spec, "0.2.1")["lifecycle"]["vm_start"] is False
 
 
 def test_stub_returns_unimplemented_and_go_style_configure_fails():
