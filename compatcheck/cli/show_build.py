@@ -9,7 +9,7 @@ FACTS = (("abi", "ABI markers"), ("host_functions", "host functions"), ("wasi", 
          ("env_shims", "env shims"), ("imports", "non-function imports"),
          ("allocator", "allocator"), ("startup", "start-up"), ("callbacks", "callbacks"),
          ("messages", "messages"), ("memory", "memory"), ("crashes", "crashes"),
-         ("platform", "platform"))
+         ("lifecycle", "lifecycle"), ("platform", "platform"))
 
 
 def _sources(b, fact: str) -> list[dict]:
@@ -30,9 +30,11 @@ def facts(b) -> dict:
         "id": b.id, "product": b.product, "versions": b.version_label, "title": b.title,
         "status": b.status, "profile": b.profile,
         "runtime": {"id": b.runtime.id, "engine": b.runtime.engine, "version": b.runtime.version,
-                    "features": sorted(b.runtime.features), "source": str(b.runtime.source)},
+                    "features": sorted(b.runtime.features), "source": str(b.runtime.source),
+                    "refusals": dict(b.runtime.refusals), "texts": dict(b.runtime.texts)},
         "runtimes_compiled": list(b.runtimes_compiled),
-        "abi": {"markers": dict(b.abi_markers), "rule": b.marker_rule, "stage": b.marker_stage},
+        "abi": {"markers": dict(b.abi_markers), "rule": b.marker_rule, "stage": b.marker_stage,
+                "assumed": b.abi_assumed},
         "host_functions": {v: {n: str(t) for n, t in table.items()}
                            for v, table in b.host_functions.items()},
         "stubbed": {"functions": sorted(b.stubbed_functions), "behaviour": b.stub_behaviour},
@@ -47,7 +49,9 @@ def facts(b) -> dict:
         "platform": {"forbidden": sorted(b.platform_forbidden),
                      "limits": dict(b.platform_limits), "source": b.platform_source},
         "memory": {"cap_pages": b.memory_cap_pages, "loaded_pages": b.memory_loaded_pages,
-                   "refused_pages": b.memory_refused_pages},
+                   "refused_pages": b.memory_refused_pages,
+                   "export_required": b.memory_export_required},
+        "lifecycle": dict(b.lifecycle), "crashes": sorted(b.crashes),
         "messages": dict(b.messages), "pins": dict(b.pins), "notes": list(b.notes),
         "sources": [{"ref": s.ref, "status": s.status} for s in b.sources],
         "fact_sources": {fact: _sources(b, fact) for fact, _ in FACTS if _sources(b, fact)},
@@ -75,9 +79,13 @@ def render(b, fmt: str = "text") -> str:
     lines = [f"{b.id}: {b.title or b.label} [{b.status}]", f"  profile: {b.profile}",
              f"  runtime: {data['runtime']['engine']} {data['runtime']['version']}",
              f"      from runtimes.toml {b.runtime.id}: {data['runtime']['source']}",
-             f"    proposals: {', '.join(data['runtime']['features']) or '-'}",
-             f"  ABI markers ({b.marker_rule}): "
-             + (", ".join(f"{k} -> {v}" for k, v in b.abi_markers.items()) or "none read")]
+             f"    proposals: {', '.join(data['runtime']['features']) or '-'}"]
+    lines += [f"    refuses {k if k != 'default' else 'other proposals'} with: {v}"
+              for k, v in b.runtime.refusals]
+    lines += [f"    its words for a failed call ({k}): {v}" for k, v in b.runtime.texts]
+    lines.append(f"  ABI markers ({b.marker_rule}): "
+                 + (", ".join(f"{k} -> {v}" for k, v in b.abi_markers.items()) or "none read")
+                 + (f"; none read: ABI {b.abi_assumed}" if b.abi_assumed else ""))
     lines += _from_lines(data, "abi")
     for version, table in data["host_functions"].items():
         lines.append(f"  host functions, ABI {version} ({len(table)}): {', '.join(sorted(table))}")
@@ -99,6 +107,18 @@ def render(b, fmt: str = "text") -> str:
         lines.append(f"  callbacks, ABI {version} ({len(table)}, "
                      f"{'type-checked' if b.callbacks_checked else 'not type-checked'})")
     lines += _from_lines(data, "callbacks")
+    if not b.lifecycle.get("vm_start", True) or b.lifecycle.get("configure_required"):
+        lines.append("  lifecycle: " + ", ".join(f"{k} = {str(v).lower()}"
+                                                  for k, v in b.lifecycle.items()))
+        lines += _from_lines(data, "lifecycle")
+    memory = [f"cap {b.memory_cap_pages} pages"] if b.memory_cap_pages else []
+    if b.memory_export_required:
+        memory.append('the memory must be exported as "memory"')
+    if memory:
+        lines.append(f"  memory: {'; '.join(memory)}")
+        lines += _from_lines(data, "memory")
+    if b.crashes:
+        lines.append(f"  module shapes that crash the proxy: {', '.join(sorted(b.crashes))}")
     lines.append(f"  messages: {len(b.messages)} in the host's own words")
     lines += _from_lines(data, "messages")
     if b.platform_forbidden or b.platform_limits:

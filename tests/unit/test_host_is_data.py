@@ -218,6 +218,11 @@ def test_targets_show_cli_prints_fact_sources():
     assert any("ngx_http_wasm_module.c" in s["ref"] for s in startup[0]["sources"])
     text = CliRunner().invoke(main, ["targets", "--show", "apisix-0.7.0"]).output
     assert "from startup.toml sequence start-or-initialize" in text
+    # every fact a check reads is shown: lifecycle, the memory export, the runtime's words
+    assert "lifecycle: vm_start = false, configure_required = true" in text
+    assert 'memory: the memory must be exported as "memory"' in text
+    assert "refuses tail-call with: WebAssembly translation error" in text
+    assert "; none read: ABI 0.2.1" in text
 
 
 @pytest.mark.parametrize("observed, sequence", [
