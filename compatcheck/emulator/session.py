@@ -102,6 +102,7 @@ class Calls:
     module: Module
     box: dict
     host: HostState
+    facts: dict  # the build's facts (emulator.host_facts)
     store: Any  # wasmtime.Store
     compiled: Any  # wasmtime.Module
     instance: Any  # wasmtime.Instance
