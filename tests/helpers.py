@@ -21,6 +21,9 @@ BASE_EXPORTS = '''
   (func (export "proxy_on_context_create") (param i32 i32))
 '''
 
+# A Higress wasm-go plugin's shape: the 0.2.100 marker only (higress-group/proxy-wasm-go-sdk).
+HIGRESS_EXPORTS = BASE_EXPORTS.replace("proxy_abi_version_0_2_1", "proxy_abi_version_0_2_100")
+
 
 def wat(text: str) -> bytes:
     return bytes(wasmtime.wat2wasm(text))

@@ -2,20 +2,9 @@
 WasmEdge (abi_specs/builds/higress.toml, kong.toml, apisix.toml; runtimes wasmer-3.1.1-kong and
 wasmedge-0.10.0-apisix)."""
 
-from helpers import codes, findings, host
 from compatcheck.checks import check_module
 from compatcheck.wasm import read_module
-from helpers import wat
-
-# A Higress wasm-go plugin's shape: the 0.2.100 marker only (higress-group/proxy-wasm-go-sdk).
-HIGRESS_EXPORTS = '''
-  (memory (export "memory") 1)
-  (func (export "proxy_abi_version_0_2_100"))
-  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
-  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_context_create") (param i32 i32))
-'''
+from helpers import HIGRESS_EXPORTS, codes, findings, host, wat
 
 
 def higress_module(body: str = ""):
