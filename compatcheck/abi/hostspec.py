@@ -12,7 +12,8 @@ from ..record import record
 from .model import WASI_MODULES, HostSpec
 from .spec_files import File, _parse
 from .values import _crashes, _one_of, _sig, _sources
-from .vocabulary import CPP_HOST_LIFECYCLE, MARKER_RULES, STATUSES, STUB_BEHAVIOURS, SpecError
+from .vocabulary import (CALLBACK_ARGUMENTS, CPP_HOST_LIFECYCLE, FOREIGN_UNKNOWN, MARKER_RULES,
+                         STATUSES, STUB_BEHAVIOURS, SpecError)
 
 
 def merge_origins(parent: dict, own: dict, child: dict) -> dict:
@@ -272,8 +273,24 @@ def _callbacks(c: _Context, p: dict, abi_keys: list[str]) -> dict:
         for name in cb.get("absent", []):
             merged.pop(name, None)
         callbacks[version] = _intern(merged)
+    arguments = cb.get("arguments", "abi")
+    if arguments not in CALLBACK_ARGUMENTS:
+        raise c.error("callbacks.arguments", f"{arguments!r} not one of {CALLBACK_ARGUMENTS}")
     return {"callbacks": MappingProxyType(callbacks),
-            "callbacks_checked": cb.get("checked", True)}
+            "callbacks_checked": cb.get("checked", True),
+            "callbacks_required": tuple(cb.get("required", [])),
+            "callbacks_always_called": tuple(cb.get("always_called", [])),
+            "callback_arguments": arguments}
+
+
+def _foreign(c: _Context, p: dict) -> dict:
+    ff = p.get("foreign_functions", {})
+    unknown = ff.get("unknown", "not-found")
+    if unknown not in FOREIGN_UNKNOWN:
+        raise c.error("foreign_functions.unknown", f"{unknown!r} not one of {FOREIGN_UNKNOWN}")
+    names = ff.get("names")
+    return {"foreign_functions": None if names is None else frozenset(names),
+            "foreign_unknown": unknown}
 
 
 def _runtime_and_messages(c: _Context, build: dict, p: dict) -> dict:
@@ -319,6 +336,7 @@ def _host_spec(c: _Context, build: dict, profile: dict) -> HostSpec:
         **_host_functions(c, profile, abi_keys), **_wasi_and_shims(c, profile),
         **_allocator_and_startup(c, profile), **_callbacks(c, profile, abi_keys),
         **_runtime_and_messages(c, build, profile), **_stubs_and_platform(c, profile),
+        **_foreign(c, profile),
         fact_sources=_fact_sources(profile),
         lifecycle=MappingProxyType({**CPP_HOST_LIFECYCLE, **{
             k: v for k, v in profile.get("lifecycle", {}).items() if k in CPP_HOST_LIFECYCLE}}),

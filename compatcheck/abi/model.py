@@ -138,6 +138,16 @@ class HostSpec:
     feature_since: Mapping[str, str] = MappingProxyType({})  # proposal -> oldest accepting builds
     # how it starts and configures a plugin ([lifecycle]; cpp-host's unless the profile says)
     lifecycle: Mapping[str, bool] = MappingProxyType({})
+    # callbacks the build requires at load (callbacks.required), those it calls on every
+    # request whether exported or not (callbacks.always_called), and what it passes a callback
+    # (callbacks.arguments: abi | export-type)
+    callbacks_required: tuple[str, ...] = ()
+    callbacks_always_called: tuple[str, ...] = ()
+    callback_arguments: str = "abi"
+    # proxy_call_foreign_function: the names the build implements (None: the emulator's own
+    # set, cpp-host/Envoy's) and what another name does (not-found | trap)
+    foreign_functions: frozenset[str] | None = None
+    foreign_unknown: str = "not-found"
     # per fact (a profile section: abi, host_functions, wasi, startup, messages, ...): who
     # states it ("profile X", "build Y") and from which sources, the nearest first
     fact_sources: Mapping[str, tuple[tuple[str, tuple[Source, ...]], ...]] = \

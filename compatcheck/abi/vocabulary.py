@@ -37,22 +37,36 @@ SOURCE_RE = re.compile(r"^(?:[\w.-]+/[\w.-]+@[0-9a-f]{40}:\S.*|probed from \S.*|
 MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     # {import} is module.name; {module} and {field} its two parts (wasmtime writes `env::name`)
     "missing_import": ("import", "module", "field"),
+    # a missing WASI import where the host words it otherwise (Kong: wasmtime's words); falls
+    # back to missing_import
+    "missing_wasi_import": ("import", "module", "field"),
     "import_type_mismatch": ("import", "module", "field", "want", "have"),
     "bad_signature": ("name", "want", "have"),
     "trap": ("function", "trap"),
     "restricted_call": ("function",),
     "stub_call": ("import",),  # a linked host function that fails when called
     "platform_refused": ("name",),  # the platform's own words for a documented restriction
+    # proxy_call_foreign_function with a name the build does not implement (it traps)
+    "foreign_unknown": ("name",),
     # a proposal the runtime refuses: {error} its runtimes.toml refusals text, {feature} the id
     "proposal_refused": ("error", "feature"),
     **{k: () for k in ("missing_marker", "missing_allocator", "load_failed", "instantiate_failed",
                        "vm_start_failed", "configure_failed", "wrapper", "no_runtime",
-                       "corrupted", "missing_memory_export")},
+                       "corrupted", "missing_memory_export", "missing_callback")},
 }
 MESSAGE_KEYS = frozenset(MESSAGE_FIELDS)
 # module shapes that take the process down (checks/capi.py, checks/startup.py)
+# startup-export-host-call: a Proxy-Wasm (env) host call from the start-up export (_start /
+# _initialize) kills the process (Kong: no filter context yet; WASI calls are fine);
+# missing-http-callback: an HTTP callback of callbacks.always_called that the module does not
+# export is called anyway at the first request (Kong: a null function reference, SIGSEGV)
 CRASH_KINDS = ("tag-import", "tag-export", "capi-v128", "capi-gc-ref", "capi-exnref",
-               "start-section-host-call")
+               "start-section-host-call", "startup-export-host-call", "missing-http-callback")
+# callbacks.arguments: what the host passes a callback (abi: the ABI's arguments, a runtime
+# checking the count when called may refuse the call; export-type: as many as the export asks)
+CALLBACK_ARGUMENTS = ("abi", "export-type")
+# foreign_functions.unknown: what proxy_call_foreign_function does with a name the build lacks
+FOREIGN_UNKNOWN = ("not-found", "trap")
 # How a stubbed host function fails when called (host_functions.stub_behaviour)
 STUB_BEHAVIOURS = ("trap", "returns-unimplemented", "returns-ok-noop")
 # Platform limits a profile may state (platform.limits), checked by checks/platform.py

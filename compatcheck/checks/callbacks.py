@@ -11,6 +11,47 @@ _ELSEWHERE = {"malloc", "proxy_on_memory_allocate", "_initialize", "_start", "ma
 
 
 def check(ctx: CheckContext) -> list:
+    return _required(ctx) + _always_called(ctx) + _signatures_and_names(ctx)
+
+
+def _required(ctx: CheckContext) -> list:
+    """callbacks.required: the build looks them up at load and refuses a module lacking one
+    (Kong: after the allocator, one message for all of them)."""
+    host = ctx.host
+    missing = [n for n in host.callbacks_required if ctx.exported_function(n) is None]
+    if not missing:
+        return []
+    text = host.message("missing_callback") or \
+        f"the module does not export {', '.join(missing)}, which this build requires"
+    return [finding(
+        "CC403", text, "functions", location="exports", position=100,
+        host_wording=bool(host.message("missing_callback")),
+        unverified=host.is_unverified("callbacks.required"),
+        fix=f"Export {', '.join(missing)}: {host.label} requires "
+            f"{', '.join(host.callbacks_required)} and refuses the module without them. "
+            "Proxy-Wasm SDKs export them all.")]
+
+
+def _always_called(ctx: CheckContext) -> list:
+    """callbacks.always_called with the crash kind missing-http-callback: an HTTP callback the
+    module lacks is called anyway at the first request (a null function reference)."""
+    host = ctx.host
+    if "missing-http-callback" not in host.crashes:
+        return []
+    missing = [n for n in host.callbacks_always_called if ctx.exported_function(n) is None]
+    if not missing:
+        return []
+    return [finding(
+        "CC404", f"The module does not export {', '.join(missing)}, which this build calls on "
+                 "every HTTP request anyway: the worker process dies (SIGSEGV) at the first "
+                 "request.", "callbacks", location="exports", position=-1,
+        unverified=host.is_unverified("crashes") or host.is_unverified("callbacks.always_called"),
+        fix=f"Export {', '.join(missing)} (returning Continue / doing nothing is enough); "
+            f"{host.label} calls {', '.join(host.callbacks_always_called)} on every request "
+            "without checking that the module exports them.")]
+
+
+def _signatures_and_names(ctx: CheckContext) -> list:
     host, out = ctx.host, []
     table = ctx.callbacks
     lookup_order = list(table)

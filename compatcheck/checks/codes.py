@@ -62,6 +62,10 @@ _CODES = [
              "Bad function signature for: <name>, want: <host type>, but the module exports: <module type>", "Match the ABI version of the marker (e.g. proxy_on_request_headers takes 3 params from ABI 0.2.0 on)."),
     CodeInfo("CC402", "callback-unknown", "warning", "An export looks like a Proxy-Wasm callback but the host never calls it (typo or other ABI).",
              "", "Rename it to the callback the ABI defines; as it is, the host will never call it."),
+    CodeInfo("CC403", "callback-required", "error", "The module does not export a callback this build requires at load (callbacks.required: Kong's ngx_wasm_module needs proxy_on_context_create, proxy_on_vm_start and proxy_on_configure).",
+             "filter missing one of: on_context_create, on_vm_start, on_plugin_start (incompatible SDK interface) (Kong)", "Export the callback (Proxy-Wasm SDKs export them all); a hand-written filter must export at least the ones the build names."),
+    CodeInfo("CC404", "callback-missing-crash", "crash", "The module does not export an HTTP callback that this build calls on every request anyway (callbacks.always_called): Kong's ngx_wasm_module calls a null function reference and the worker dies (SIGSEGV) at the first request.",
+             "worker process exited on signal 11 (Kong)", "Export every HTTP callback the build names (an SDK exports them all; a hand-written filter may return Continue from them)."),
     CodeInfo("CC501", "startup-sequence", "info", "Which start-up functions this host calls, in which order.",
              "", ""),
     CodeInfo("CC502", "startup-restricted-call", "warning", "A function the host calls at start-up can reach an import that this host forbids during start-up; if it is called, start-up traps.",
@@ -76,12 +80,16 @@ _CODES = [
              "Function: _start failed: Uncaught RuntimeError: unreachable", "Fix the initialiser, or do not export the function."),
     CodeInfo("CC507", "startup-undecided", "warning", "Static analysis cannot tell whether a start-up function calls an import this host forbids during start-up, and the sandboxed start-up run (smoke mode) could not settle it: it was stopped by a limit (instructions, host calls, memory, size), trapped with stubbed imports, or could not be run.",
              "", "Run `compatcheck confirm` against a real Envoy, or shorten start-up (move work to proxy_on_vm_start)."),
+    CodeInfo("CC508", "startup-export-host-call", "crash", "The start-up export this build calls (_start / _initialize) calls a Proxy-Wasm (env) host function; the build has no filter context yet and the process dies (SIGSEGV). WASI calls there are fine.",
+             "worker process exited on signal 11 (Kong)", "Move the call to proxy_on_vm_start / proxy_on_configure; keep start-up to WASI calls (Go: no proxywasm calls in init() or main())."),
     CodeInfo("CC510", "start-failed", "error", "proxy_on_vm_start (or a start-up function or the root context's creation) returns false or traps when the emulated host starts the plugin (check --plugin-config); the build refuses it.",
              "Failed to start base Wasm", "See the trap or the filter's log lines (`compatcheck run`); check the VM configuration."),
     CodeInfo("CC511", "configure-failed", "error", "proxy_on_configure returns false or traps with the given plugin configuration (or with none); the build refuses the plugin.",
              "Failed to configure base Wasm plugin", "Pass the configuration the plugin expects (--plugin-config), or fix the filter's parser."),
     CodeInfo("CC512", "start-undecided", "warning", "The emulated start or configuration was stopped by a budget (instructions, host calls, memory): nothing is decided.",
              "", "Run `compatcheck run -v` to see where it stopped, or judge it with a real Envoy."),
+    CodeInfo("CC513", "request-failed", "warning", "The module loads, starts and is configured, but the first plain GET request through it fails in the emulated host (check --plugin-config): a trap, a callback the runtime refuses to call with the ABI's arguments, a stubbed host function that traps. The host answers 500/503 or resets the stream; every request may fail the same way.",
+             "Function: proxy_on_request_headers failed: ... (cpp-host); error while executing at wasm backtrace: ... (Kong)", "See the request with `compatcheck run FILE --request` (-v for the trace); fix the callback, or export it with the type the ABI of the module's marker defines."),
     CodeInfo("CC601", "memory-too-large", "error", "The initial memory is larger than this host can allocate.",
              "Failed to create new Wasm instance", "Lower the initial memory (linker flag --initial-memory / -Wl,-z,stack-size)."),
     CodeInfo("CC602", "memory-large", "warning", "The initial memory is larger than any size seen to load on this host.",
@@ -109,7 +117,7 @@ _CODES = [
 ]
 
 # Codes whose findings change the verdict without a load failure (TargetResult.outcome)
-FAILS_WHEN_CALLED = frozenset({"CC801"})
+FAILS_WHEN_CALLED = frozenset({"CC801", "CC513"})
 PLATFORM = frozenset({"CC802", "CC803"})
 
 CODES = {c.code: c for c in _CODES}

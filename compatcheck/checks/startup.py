@@ -50,12 +50,55 @@ def check(ctx: CheckContext) -> list:
                            "start-up; static constructors or Go/TinyGo runtime set-up that "
                            "depend on it will not run.", "advice", location=f"export {n}"))
 
+    if calls and "startup-export-host-call" in host.crashes:
+        out += _host_calls_at_startup(ctx, calls)
     out += _failing_call(ctx, calls)
     if calls and host.startup_allowed is not None:
         out += _restricted_calls(ctx, calls)
     if module.start is not None:
         out.append(_start_section(ctx))
     return out
+
+
+def _env_reach(ctx: CheckContext, calls: list[str]):
+    """(Proxy-Wasm imports (not WASI) the start-up exports reach, those reached on every run,
+    whether static analysis leaves it open)."""
+    imported = ctx.module.imports_of_kind("func")
+    reach = ctx.reach([ctx.exported_function(n).index for n in calls])
+    env = [i for i in sorted(reach.imports) if imported[i].module not in ctx.host.wasi_modules]
+    certain = [i for i in env if i in reach.certain]
+    return env, certain, bool((env or reach.indirect) and not certain)
+
+
+def _host_calls_at_startup(ctx: CheckContext, calls: list[str]) -> list:
+    """Crash kind startup-export-host-call: a Proxy-Wasm host call from the start-up export
+    kills the process (there is no filter context yet); WASI calls there are fine. Static reach
+    first; a sandboxed run of the start-up sequence (smoke mode) settles what it leaves open."""
+    host = ctx.host
+    imported = ctx.module.imports_of_kind("func")
+    env, certain, undecided = _env_reach(ctx, calls)
+    names, how = [imported[i].qualified_name for i in (certain or env)], ""
+    sure = bool(certain)
+    if not sure and undecided:
+        run = ctx.smoke(tuple(calls))
+        made = [q for _f, q in (run.calls if run is not None else ())
+                if q.partition(".")[0] not in host.wasi_modules]
+        if made:
+            sure, names, how = True, list(dict.fromkeys(made)), " (a sandboxed run called it)"
+        elif run is not None and run.decisive:
+            return []
+    if not names:
+        return []
+    shown = ", ".join(names)
+    return [finding(
+        "CC508", f"{' / '.join(calls)} {'calls' if sure else 'can call'} Proxy-Wasm host "
+                 f"functions ({shown}){how} at start-up: this build has no filter context then "
+                 "and the process dies (SIGSEGV)" + ("." if sure else " if it does."),
+        "startup", location=f"export {calls[0]}", severity="crash" if sure else "warning",
+        unverified=host.is_unverified("crashes"),
+        fix=f"{host.label} calls {calls[0]} before any Proxy-Wasm context exists; a call to "
+            f"{shown} from there crashes the worker. Move it to proxy_on_vm_start / "
+            "proxy_on_configure (WASI calls at start-up are fine).")]
 
 
 def _failure_text(host, name: str, text: str | None):
@@ -191,6 +234,8 @@ def smoke_requests(ctx: CheckContext) -> set[tuple[str, ...]]:
     wanted = set()
     calls = startup_calls(ctx)
     if calls and ctx.host.startup_allowed is not None and _restricted_reach(ctx, calls)[2]:
+        wanted.add(tuple(calls))
+    if calls and "startup-export-host-call" in ctx.host.crashes and _env_reach(ctx, calls)[2]:
         wanted.add(tuple(calls))
     if ctx.module.start is not None and _start_section_undecided(ctx):
         wanted.add(())

@@ -43,7 +43,11 @@ def host_facts(host: HostSpec, abi: str) -> dict:
             "callbacks_checked": host.callbacks_checked,
             "callback_types": {} if host.callbacks_checked else
             {n: str(t) for n, t in host.callbacks.get(abi, {}).items()},
-            "lifecycle": dict(host.lifecycle), "runtime_texts": dict(host.runtime.texts)}
+            "lifecycle": dict(host.lifecycle), "runtime_texts": dict(host.runtime.texts),
+            # what a callback is passed; the foreign functions (None: the emulator's own set)
+            "callback_arguments": host.callback_arguments,
+            "foreign": None if host.foreign_functions is None else
+            {"names": sorted(host.foreign_functions), "unknown": host.foreign_unknown}}
 
 
 def _limits_box(module) -> dict:

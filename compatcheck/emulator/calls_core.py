@@ -208,9 +208,23 @@ def call_foreign_function(h, name_ptr, name_size, args_ptr, args_size, results_p
     name = h.guest.read(name_ptr, name_size)
     if name is None or h.guest.read(args_ptr, args_size) is None:
         return INVALID_MEMORY_ACCESS
+    text = name.decode('utf-8', 'replace')
+    foreign = h.facts.get("foreign")  # the build's (foreign_functions); None: Envoy's
+    if foreign is not None and text not in foreign["names"]:
+        if foreign["unknown"] == "trap":
+            from .traps import HostTrap
+            template = h.facts["messages"].get("foreign_unknown", "")
+            try:
+                message = template.format(name=text)
+            except (KeyError, IndexError):
+                message = template
+            h.note(f"foreign function {text!r} is not implemented by this build: it traps")
+            raise HostTrap(message or f"unknown foreign function {text!r}")
+        h.note(f"foreign function {text!r} is not implemented by this build (NotFound)")
+        return NOT_FOUND
     if name == b"clear_route_cache":
         return OK
-    h.note(f"foreign function {name.decode('utf-8', 'replace')!r} is not emulated "
+    h.note(f"foreign function {text!r} is not emulated "
            "(answered NotFound; Envoy may implement it)")
     return NOT_FOUND
 

@@ -1,4 +1,5 @@
-"""`check --plugin-config`: start and configure, emulated, added to the load verdict.
+"""`check --plugin-config`: start, configure and a first plain GET request, emulated, added to
+the load verdict.
 
 A build that loads a module still refuses the plugin when proxy_on_vm_start or
 proxy_on_configure returns false or traps (cpp-host's canary: "Failed to start base Wasm",
@@ -6,7 +7,11 @@ proxy_on_configure returns false or traps (cpp-host's canary: "Failed to start b
 is refused the same way. For every build that loads the module, this runs the emulated start
 and configure with the given configuration and turns a failure into an error finding (the
 host's messages, in order), and a run a budget stopped into a warning that says nothing was
-decided. The codes' texts are in compatcheck/checks/codes.py.
+decided. A plugin that starts and configures then gets one plain GET / (as `compatcheck run
+--request` sends it); a failed stream (a trap, a callback the runtime refuses to call with the
+ABI's arguments, a stubbed host function that traps) is a request-failed warning in the host's
+words: the module loads, and fails when called. The codes' texts are in
+compatcheck/checks/codes.py.
 """
 
 from __future__ import annotations
@@ -15,9 +20,26 @@ from ..checks._build import finding
 from ..checks.codes import CODES
 from ..checks.finding import Finding
 from ..record import replace
-from . import Scenario, emulate_targets
+from . import HttpRequest, Scenario, emulate_targets
 
 START_FAILED, CONFIGURE_FAILED, UNDECIDED = "CC510", "CC511", "CC512"  # checks/codes.py
+REQUEST_FAILED = "CC513"
+
+
+def _request_failed(e) -> Finding:
+    """The failed stream in the host's words: its error line, and the trap when the line does
+    not carry it (Kong's wasmtime backtrace head)."""
+    failed = next((s for s in reversed(e.stages) if s.phase == "request"
+                   and s.outcome in ("trapped", "exited")), None)
+    first = e.messages[0].splitlines()[0] if e.messages else ""
+    detail = failed.detail if failed is not None else ""
+    message = first if detail in first else (f"{first}: {detail}" if first else detail)
+    where = failed.name if failed is not None else "the HTTP callbacks"
+    return finding(REQUEST_FAILED, message or e.detail, "advice",
+                   location=f"export {where}" if failed is not None else None,
+                   position=1_001, host_wording=bool(first) and detail in first,
+                   fix=f"The emulated host sent GET / after start and configure; {where} "
+                       f"failed ({e.detail}). {CODES[REQUEST_FAILED].fix}")
 
 
 def _finding(e) -> Finding | None:
@@ -27,8 +49,12 @@ def _finding(e) -> Finding | None:
         return finding(code, message, "startup", fix=f"{e.detail}. {CODES[code].fix}",
                        location="export proxy_on_vm_start" if code == START_FAILED
                        else "export proxy_on_configure", position=1_000, host_wording=True)
+    if e.verdict == "failed-stream":
+        return _request_failed(e)
     if e.verdict == "undecided":
-        return finding(UNDECIDED, f"Start and configuration could not be emulated to the end: "
+        what = "The first request" if any(s.phase == "request" for s in e.stages) else \
+            "Start and configuration"
+        return finding(UNDECIDED, f"{what} could not be emulated to the end: "
                                   f"{e.detail}", "startup", position=1_000)
     return None
 
@@ -62,11 +88,15 @@ def _stub_findings(e, host) -> list[Finding]:
     failed = e.verdict in ("start-failed", "configure-failed")
     for qname, phase, export, result in stub_calls(e, host):
         trap = host.stub_behaviour == "trap"
-        stage_failed = trap or (failed and phase == ("start" if e.verdict == "start-failed"
-                                                    else "configure"))
+        # a stub that fails the start or the configuration refuses the plugin; one the first
+        # request calls fails that request (it loads, and fails when called)
+        stage_failed = (trap and phase in ("start", "configure")) or (
+            failed and phase == ("start" if e.verdict == "start-failed" else "configure"))
         text = host.message("stub_call", **{"import": qname.partition(".")[2]}) or \
             f"{qname} is not implemented by this build"
         answer = "trapped" if trap else f"returned {result}"
+        if trap and phase == "request":
+            answer += ", and the request failed"
         out.append(finding(
             STUB_CALLED, f"{text} ({qname}: called by {export} during {phase}, by the "
                          "emulated host)", "advice", severity="error" if stage_failed else "warning",
@@ -81,9 +111,10 @@ def _stub_findings(e, host) -> list[Finding]:
 
 def lifecycle_findings(data: bytes, hosts, plugin_config: str = "", vm_config: str = "",
                        root_id: str = "", name: str = "module") -> dict[str, list[Finding]]:
-    """Build id -> the findings start and configure add (none for a build that refuses the
-    module anyway: the emulator does not run it)."""
-    scenario = Scenario(vm_config=vm_config, plugin_config=plugin_config, root_id=root_id)
+    """Build id -> the findings start, configure and the first request add (none for a build
+    that refuses the module anyway: the emulator does not run it)."""
+    scenario = Scenario(vm_config=vm_config, plugin_config=plugin_config, root_id=root_id,
+                        request=HttpRequest())
     runs = emulate_targets(data, hosts, [scenario], name)
     out = {}
     for host in hosts:

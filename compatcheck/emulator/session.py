@@ -153,6 +153,10 @@ class Calls:
         frames: tuple[str, ...]
         result, outcome, detail, frames = None, "returned", "", ()
         params = len(fn.type(self.store).params)
+        if params != len(args) and self.facts.get("callback_arguments") == "export-type":
+            # the host passes as many arguments as the export's own type asks for (Kong's
+            # ngx_wavm_val_vec_set reads the function's type): the ABI's first ones, then 0
+            args = (tuple(args) + (0,) * params)[:params]
         try:
             if params != len(args):
                 # a host that checks a callback's type only when it calls it: the runtime
@@ -299,16 +303,18 @@ class Session(Calls):
             if imp.kind == "func":
                 impl, ftype = _impl(self.facts, imp.module, imp.name)
                 if impl is None:
-                    raise LinkError(self._message("missing_import", **{"import": imp.qualified_name}))
+                    wasi = imp.module in self.facts["wasi_modules"] and \
+                        self._message("missing_wasi_import", **_names(imp))
+                    raise LinkError(wasi or self._message("missing_import", **_names(imp)))
                 if ftype != imp.type:
                     raise LinkError(self._message(
-                        "import_type_mismatch", **{"import": imp.qualified_name},
+                        "import_type_mismatch", **_names(imp),
                         want=_v8(imp.type), have=_v8(ftype)))
                 linker.define(self.store, imp.module, imp.name, self._func(imp, impl, ftype))
             elif imp.kind in ("memory", "table") and self.facts["non_function_imports"].get(imp.kind) == "accept":
                 linker.define(self.store, imp.module, imp.name, self._extern(imp))
             else:
-                raise LinkError(self._message("missing_import", **{"import": imp.qualified_name}))
+                raise LinkError(self._message("missing_import", **_names(imp)))
         return linker
 
     def _extern(self, imp):
@@ -320,6 +326,10 @@ class Session(Calls):
                                                        is_64=lim.is64, shared=lim.shared))
         tt = wt.TableType(wt.ValType.funcref(), wt.Limits(lim.minimum, lim.maximum))
         return wt.Table(self.store, tt, None)
+
+
+def _names(imp) -> dict:
+    return {"import": imp.qualified_name, "module": imp.module, "field": imp.name}
 
 
 def _v8(ft) -> str:

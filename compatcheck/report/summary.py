@@ -49,8 +49,11 @@ def product_lines(results: tuple[TargetResult, ...]) -> list[str]:
                                   for r in run for f in r.findings
                                   if f.code == "CC801" and f.severity == "warning" and f.location is not None)
             shown = ", ".join(list(calls)[:4]) + (", ..." if len(calls) > 4 else "")
-            parts.append(f"loads but fails when called on {_label(runs['called'])} "
-                         f"(CC801: {shown})")
+            request = any(f.code == "CC513" and f.severity == "warning" for run in runs["called"]
+                          for r in run for f in r.findings)
+            why = "; ".join(([f"CC801: {shown}"] if calls else [])
+                            + (["CC513: the first request fails"] if request else []))
+            parts.append(f"loads but fails when called on {_label(runs['called'])} ({why})")
         if runs["fails"]:
             reasons: Counter[str] = Counter()
             for run in runs["fails"]:

@@ -88,8 +88,14 @@ def test_threads_refused_by_wasmer_defaults():
     assert "CC701" in codes(r)
 
 
-SOCK_ACCEPT = '(import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32)))'
-FILESTAT = '(import "wasi_snapshot_preview1" "fd_filestat_get" (func (param i32 i32) (result i32)))'
+# Kong calls these on every request whether exported or not (callbacks.always_called: a module
+# without them crashes the worker, CC404), so a module meant to load on Kong exports them
+KONG_HTTP = ''.join(f'(func (export "{n}") (param i32 i32 i32) (result i32) (i32.const 0))'
+                    for n in ("proxy_on_request_headers", "proxy_on_response_headers")) + \
+    '(func (export "proxy_on_log") (param i32)) (func (export "proxy_on_delete") (param i32))' \
+    '(func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))'
+SOCK_ACCEPT = '(import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32)))' + KONG_HTTP
+FILESTAT = '(import "wasi_snapshot_preview1" "fd_filestat_get" (func (param i32 i32) (result i32)))' + KONG_HTTP
 
 
 def test_kong_wasmer_wasi_is_kongs_then_wasmers():
@@ -104,7 +110,7 @@ def test_kong_wasmer_wasi_is_kongs_then_wasmers():
 
 
 def test_kong_wasmer_keeps_kongs_proc_exit_stub():
-    body = '(import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))'
+    body = '(import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))' + KONG_HTTP
     # Kong's own proc_exit (an NYI stub) shadows Wasmer's: linking succeeds, the call traps
     assert "wasi.proc_exit" in host("kong-wasmer-0.6").stubbed_functions
     assert findings(body, "kong-wasmer-0.6").verdict == "loads"

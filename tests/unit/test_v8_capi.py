@@ -82,8 +82,8 @@ def test_each_member_crashes_where_v8_decodes_it_and_only_there(name):
         r = _result(name, build)
         if kind in build.crashes and feature in build.runtime.features:
             assert r.verdict == "crash" and r.first_error.code == "CC206", (name, build.id)
-        else:
-            assert r.verdict != "crash", (name, build.id)
+        else:  # no C API crash (a Kong build may crash later, on a missing HTTP callback)
+            assert "CC206" not in [f.code for f in r.findings], (name, build.id)
 
 
 def test_crash_class_reaches_back_to_the_v8_that_ships_the_type():
@@ -109,7 +109,8 @@ def test_import_crash_comes_before_a_missing_import_and_export_crash_after():
 def test_types_inside_the_module_and_mapped_references_do_not_crash():
     for build in V8_BUILDS:
         for name in ("capi-internal-types", "capi-mapped-refs-export"):
-            assert _result(name, build).verdict != "crash", (name, build.id)
+            assert "CC206" not in [f.code for f in _result(name, build).findings], \
+                (name, build.id)
 
 
 def test_memory_cap_reaches_every_build_of_a_capped_cpp_host():
