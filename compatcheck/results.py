@@ -80,6 +80,17 @@ class TargetResult:
         return self.verdict
 
     @property
+    def reason(self) -> Finding | None:
+        """What decides the outcome: the first blocking finding, or for a module that loads
+        but fails when called, the first call known to fail."""
+        from .checks.codes import FAILS_WHEN_CALLED
+        first = self.first_error
+        if first is not None or self.outcome != "fails-when-called":
+            return first
+        return next(f for f in self.findings
+                    if f.code in FAILS_WHEN_CALLED and f.severity == "warning")
+
+    @property
     def blocking(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.blocks_load)
 

@@ -9,7 +9,8 @@ FACTS = (("abi", "ABI markers"), ("host_functions", "host functions"), ("wasi", 
          ("env_shims", "env shims"), ("imports", "non-function imports"),
          ("allocator", "allocator"), ("startup", "start-up"), ("callbacks", "callbacks"),
          ("messages", "messages"), ("memory", "memory"), ("crashes", "crashes"),
-         ("lifecycle", "lifecycle"), ("platform", "platform"))
+         ("lifecycle", "lifecycle"), ("foreign_functions", "foreign functions"),
+         ("platform", "platform"))
 
 
 def _sources(b, fact: str) -> list[dict]:
@@ -46,6 +47,11 @@ def facts(b) -> dict:
                     "allowed": None if b.startup_allowed is None else sorted(b.startup_allowed)},
         "callbacks": {v: {n: str(t) for n, t in table.items()} for v, table in b.callbacks.items()},
         "callbacks_checked": b.callbacks_checked,
+        "callbacks_required": list(b.callbacks_required),
+        "callbacks_always_called": list(b.callbacks_always_called),
+        "callback_arguments": b.callback_arguments,
+        "foreign_functions": {"names": None if b.foreign_functions is None
+                              else sorted(b.foreign_functions), "unknown": b.foreign_unknown},
         "platform": {"forbidden": sorted(b.platform_forbidden),
                      "limits": dict(b.platform_limits), "source": b.platform_source},
         "memory": {"cap_pages": b.memory_cap_pages, "loaded_pages": b.memory_loaded_pages,
@@ -106,7 +112,17 @@ def render(b, fmt: str = "text") -> str:
     for version, table in data["callbacks"].items():
         lines.append(f"  callbacks, ABI {version} ({len(table)}, "
                      f"{'type-checked' if b.callbacks_checked else 'not type-checked'})")
+    if b.callbacks_required:
+        lines.append(f"    required at load: {', '.join(b.callbacks_required)}")
+    if b.callbacks_always_called:
+        lines.append(f"    called whether exported or not: {', '.join(b.callbacks_always_called)}")
+    if b.callback_arguments != "abi":
+        lines.append(f"    arguments passed: {b.callback_arguments}")
     lines += _from_lines(data, "callbacks")
+    if b.foreign_functions is not None:
+        lines.append(f"  foreign functions: {', '.join(sorted(b.foreign_functions)) or 'none'}; "
+                     f"any other name: {b.foreign_unknown}")
+        lines += _from_lines(data, "foreign_functions")
     if not b.lifecycle.get("vm_start", True) or b.lifecycle.get("configure_required"):
         lines.append("  lifecycle: " + ", ".join(f"{k} = {str(v).lower()}"
                                                   for k, v in b.lifecycle.items()))

@@ -101,7 +101,7 @@ def render_matrix(run: CheckRun, opts: RenderOptions) -> str:
 def _matrix_one(report: ModuleReport, colour: bool, note: str = "") -> str:
     rows = []
     for r in report.results:
-        first = r.first_error
+        first = r.reason  # the first blocking finding, or the first call that fails
         outcome = r.outcome  # the verdict, or a finer word for it (checks.TargetResult)
         verdict = outcome.upper() if outcome != "loads" else "loads"
         verdict = style(verdict, colour, fg=_VERDICT_COLOURS[outcome])

@@ -223,6 +223,9 @@ def test_targets_show_cli_prints_fact_sources():
     assert 'memory: the memory must be exported as "memory"' in text
     assert "refuses tail-call with: WebAssembly translation error" in text
     assert "; none read: ABI 0.2.1" in text
+    kong = CliRunner().invoke(main, ["targets", "--show", "kong-0.6"]).output
+    assert "foreign functions: resolve_lua; any other name: trap" in kong
+    assert "required at load: proxy_on_context_create, proxy_on_vm_start" in kong
 
 
 @pytest.mark.parametrize("observed, sequence", [
