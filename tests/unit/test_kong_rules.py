@@ -243,3 +243,25 @@ def test_kong_resolve_lua_is_implemented():
 def test_envoy_answers_an_unknown_foreign_function_not_found():
     data = _module(imports=FOREIGN, request=_foreign_call(16, 8))
     assert lifecycle_findings(data, [host(ENVOY)])[ENVOY] == []
+
+
+def test_matrix_reason_names_the_call_that_fails_when_called():
+    """A module that loads but calls a stub: the matrix's reason column names the call (it was
+    empty, as nothing blocks the load)."""
+    from compatcheck.report.check_text import _matrix_one
+    from helpers import BASE_EXPORTS
+    status = '(import "env" "proxy_get_status" (func $st (param i32 i32 i32) (result i32)))'
+    http = "".join(f'(func (export "{n}") (param i32 i32 i32) (result i32) (i32.const 0))'
+                   for n in ("proxy_on_request_headers", "proxy_on_response_headers"))
+    data = wat(f'(module {status} {BASE_EXPORTS} {http} '
+               '(func (export "proxy_on_log") (param i32) (drop (call $st (i32.const 0) '
+               '(i32.const 0) (i32.const 0))))'
+               '(func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))'
+               '(func (export "proxy_on_delete") (param i32)))')
+    report = check_bytes("m.wasm", data, [host(KONG)])
+    result = report.results[0]
+    assert result.outcome == "fails-when-called" and result.first_error is None
+    assert result.reason is not None and result.reason.code == "CC801"
+    text = _matrix_one(report, colour=False)
+    assert "FAILS-WHEN-CALLED" in text and "CC801: host trap (function not yet implemented): " \
+        "proxy_get_status" in text
