@@ -14,18 +14,13 @@ Probes whose disagreement needs a change in compatcheck's code are strict xfails
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from apisix_probes import PROBES, build
+from judges import load_runner, probe_runs, xfail
 
-ROOT = Path(__file__).resolve().parents[2]
 TARGET = "apisix-0.7.0"
 SKIP = ("no locally built APISIX nginx (COMPATCHECK_APISIX_NGINX unset); "
         "see scripts/judges/build_apisix_nginx.sh")
@@ -61,16 +56,6 @@ OUTCOME_GAPS: dict[str, str] = {}
 WORDING_GAPS: dict[str, str] = {}
 
 
-def _judge():
-    spec = importlib.util.spec_from_file_location(
-        "apisix_nginx", ROOT / "scripts" / "judges" / "apisix_nginx.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("apisix_nginx", mod)  # dataclasses look their module up
-    spec.loader.exec_module(sys.modules["apisix_nginx"])
-    mod = sys.modules["apisix_nginx"]
-    return mod
-
-
 @pytest.fixture(scope="module")
 def host():
     nginx = os.environ.get("COMPATCHECK_APISIX_NGINX")
@@ -81,7 +66,7 @@ def host():
     if missing:
         pytest.skip(f"COMPATCHECK_APISIX_NGINX is set but {', '.join(missing)} is not; "
                     "see scripts/judges/build_apisix_nginx.sh")
-    judge = _judge()
+    judge = load_runner("apisix_nginx")
     kw = dict(nginx=nginx, wasm_module=os.environ["COMPATCHECK_APISIX_MODULE"],
               lua_lib=os.environ["COMPATCHECK_APISIX_LUA_LIB"],
               modules_dir=os.environ.get("COMPATCHECK_APISIX_MODULES_DIR",
@@ -91,36 +76,16 @@ def host():
 
 @pytest.fixture(scope="module")
 def runs(host, tmp_path_factory):
-    """name -> (real Outcome, compatcheck result dict), each probe run once."""
-    cache: dict = {}
-    d = tmp_path_factory.mktemp("apisix-probes")
-
-    def get(name):
-        if name not in cache:
-            path = d / f"{name}.wasm"
-            path.write_bytes(build(name))
-            real = host(path)
-            out = subprocess.run(
-                [sys.executable, "-m", "compatcheck", "check", str(path), "-t", TARGET,
-                 "--plugin-config", '{"k":"v"}',  # the configuration the real host is given
-                 "--format", "json", "-v"], capture_output=True, text=True, check=False)
-            result = json.loads(out.stdout)["modules"][0]["results"][0]
-            cache[name] = (real, result)
-        return cache[name]
-    return get
+    # the configuration the real host is given
+    return probe_runs(tmp_path_factory.mktemp("apisix-probes"), host, build, TARGET,
+                      '{"k":"v"}')
 
 
 def _errors(real) -> list[str]:
     return [x[len("[error] "):] for x in real.lines if x.startswith("[error] ")]
 
 
-def _xfail(name, gaps):
-    if name in gaps:
-        return pytest.param(name, marks=pytest.mark.xfail(reason=gaps[name], strict=True))
-    return name
-
-
-@pytest.mark.parametrize("name", [_xfail(n, OUTCOME_GAPS) for n in PROBES])
+@pytest.mark.parametrize("name", [xfail(n, OUTCOME_GAPS) for n in PROBES])
 def test_outcome_agrees(runs, name):
     real, predicted = runs(name)
     assert real.outcome.split()[0] == REAL[name], real.as_text()
@@ -132,7 +97,7 @@ def test_outcome_agrees(runs, name):
         assert predicted["outcome"] not in ("loads",), (real.as_text(), predicted)
 
 
-@pytest.mark.parametrize("name", [_xfail(n, WORDING_GAPS) for n in PROBES
+@pytest.mark.parametrize("name", [xfail(n, WORDING_GAPS) for n in PROBES
                                   if REAL[n] == "load-failed" and n not in OUTCOME_GAPS])
 def test_refusal_wording_agrees(runs, name):
     real, predicted = runs(name)

@@ -13,18 +13,13 @@ Probes whose disagreement needs a change in compatcheck's code are strict xfails
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from judges import load_runner, probe_runs, xfail
 from kong_probes import NAMES, build
 
-ROOT = Path(__file__).resolve().parents[2]
 TARGET = "kong-0.6"
 SKIP = ("no locally built Kong nginx (COMPATCHECK_KONG_NGINX unset); "
         "see scripts/judges/build_kong_nginx.sh")
@@ -63,15 +58,6 @@ OUTCOME_GAPS: dict[str, str] = {}
 WORDING_GAPS: dict[str, str] = {}
 
 
-def _judge():
-    spec = importlib.util.spec_from_file_location(
-        "kong_nginx", ROOT / "scripts" / "judges" / "kong_nginx.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("kong_nginx", mod)  # dataclasses look their module up
-    spec.loader.exec_module(sys.modules["kong_nginx"])
-    return sys.modules["kong_nginx"]
-
-
 @pytest.fixture(scope="module")
 def host():
     nginx = os.environ.get("COMPATCHECK_KONG_NGINX")
@@ -79,46 +65,25 @@ def host():
         pytest.skip(SKIP)
     if not os.access(nginx, os.X_OK):
         pytest.fail(f"COMPATCHECK_KONG_NGINX={nginx} is not an executable file")
-    judge = _judge()
+    judge = load_runner("kong_nginx")
     return lambda path: judge.run(nginx, path, timeout=30)
 
 
 @pytest.fixture(scope="module")
 def runs(host, tmp_path_factory):
-    """name -> (real Outcome, compatcheck result dict), each probe run once."""
-    cache: dict = {}
-    d = tmp_path_factory.mktemp("kong-probes")
-
-    def get(name):
-        if name not in cache:
-            path = d / f"{name}.wasm"
-            path.write_bytes(build(name))
-            real = host(path)
-            out = subprocess.run(
-                [sys.executable, "-m", "compatcheck", "check", str(path), "-t", TARGET,
-                 "--plugin-config", "",  # the judge's filter has no configuration
-                 "--format", "json"], capture_output=True, text=True, check=False)
-            result = json.loads(out.stdout)["modules"][0]["results"][0]
-            cache[name] = (real, result)
-        return cache[name]
-    return get
+    # the judge's filter has no configuration
+    return probe_runs(tmp_path_factory.mktemp("kong-probes"), host, build, TARGET, "")
 
 
 def _errors(real) -> list[str]:
     return [x for x in real.lines if x.startswith(("[error] ", "[emerg] "))]
 
 
-def _xfail(name, gaps):
-    if name in gaps:
-        return pytest.param(name, marks=pytest.mark.xfail(reason=gaps[name], strict=True))
-    return name
-
-
 def test_every_probe_has_a_real_outcome():
     assert sorted(REAL) == sorted(NAMES)
 
 
-@pytest.mark.parametrize("name", [_xfail(n, OUTCOME_GAPS) for n in NAMES])
+@pytest.mark.parametrize("name", [xfail(n, OUTCOME_GAPS) for n in NAMES])
 def test_outcome_agrees(runs, name):
     real, predicted = runs(name)
     assert real.outcome == REAL[name], real.text()
@@ -133,7 +98,7 @@ def test_outcome_agrees(runs, name):
         assert predicted["outcome"] == "fails-when-called", (real.text(), predicted)
 
 
-@pytest.mark.parametrize("name", [_xfail(n, WORDING_GAPS) for n in NAMES
+@pytest.mark.parametrize("name", [xfail(n, WORDING_GAPS) for n in NAMES
                                   if REAL[n] == "load-failed" and n not in OUTCOME_GAPS
                                   and n != "start_traps"])
 def test_refusal_wording_agrees(runs, name):
