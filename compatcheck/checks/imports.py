@@ -47,8 +47,8 @@ def check(ctx: CheckContext) -> list:
                         f"module is ABI {ctx.abi_for_checks}. " + _abi_fix(imp.name)))
             elif is_wasi or imp.module in ("wasi_unstable", "wasi_snapshot_preview1"):
                 out.append(finding(
-                    "CC204", host.message("missing_wasi_import", **names) or text, "link", location=loc, offset=imp.offset, position=position,
-                    host_wording=True,
+                    "CC204", host.message("missing_wasi_import", **names) or text, "link",
+                    location=loc, offset=imp.offset, position=position, host_wording=True,
                     fix=f"This build provides {len(host.wasi)} WASI functions under "
                         f"{' and '.join(host.wasi_modules)}; {imp.name} is not one of them. "
                         + _wasi_fix(ctx, imp.module, imp.name)))
