@@ -138,10 +138,11 @@ def _failing_call(ctx: CheckContext, calls: list[str]) -> list:
     host, texts = ctx.host, dict(ctx.host.runtime.texts)
     for name in calls:
         e = ctx.exported_function(name)
+        if e is None or not isinstance(e.type, FuncType):
+            continue  # an export of a function index out of range: refused as malformed
         want = FuncType.parse(START_FUNCTIONS[name])
         given = len(_startup_args(name))
-        if not host.callbacks_checked and e is not None and len(e.type.params) != given \
-                and "arity" in texts:
+        if not host.callbacks_checked and len(e.type.params) != given and "arity" in texts:
             text = texts["arity"].format(want=len(e.type.params), have=given)
             message, own = _failure_text(host, name, text)
             return [finding(
