@@ -3,17 +3,21 @@
 # tests/integration/test_kong_judge.py (scripts/judges/kong_nginx.py runs one filter in it).
 #
 #   build_kong_nginx.sh [WORKDIR]        (default /tmp/kong-judge)
+#   KONG_COMMIT=070f3710c7182f7681c3e05631995af3039a8eac build_kong_nginx.sh /tmp/kong-judge
+#                                        (0.5.0; its judge is COMPATCHECK_KONG_NGINX_05)
 #
 # Inputs (environment; nothing is downloaded but the PyPI wheel):
 #   KONG_GIT       bare git dir of Kong/ngx_wasm_module   (default /work/.mirror/Kong+ngx_wasm_module/repo)
 #   KONG_COMMIT    commit to build (default c62213bae4dd913328edc981769d66155b0948ae, 0.6.x;
 #                  0.5.0 is 070f3710c7182f7681c3e05631995af3039a8eac)
 #   NGINX_GIT      bare git dir of nginx/nginx            (default /work/.mirror/nginx+nginx/repo)
-#   NGINX_TAG      (default release-1.27.4, the NGX pin of ngx_wasm_module's Makefile at 0.6.x)
+#   NGINX_TAG      (default release-<NGX>, the `NGX ?=` pin of ngx_wasm_module's Makefile at
+#                  KONG_COMMIT: 1.27.4 at c62213ba, 1.27.2 at 070f3710)
 #   WASMTIME_GIT   bare git dir of bytecodealliance/wasmtime (C headers; default
 #                  /work/.mirror/bytecodealliance+wasmtime/repo)
-#   HEADERS_TAG    wasmtime tag whose crates/c-api/include is used (default v26.0.0: ngx_wrt.h
-#                  refuses any WASMTIME_VERSION_MAJOR but 26)
+#   HEADERS_TAG    wasmtime tag whose crates/c-api/include is used (default v<WASMTIME> from the
+#                  Makefile's `WASMTIME ?=` pin: 26.0.0 at both commits, and ngx_wrt.h refuses any
+#                  WASMTIME_VERSION_MAJOR but 26 at both)
 #   WHEEL_VERSION  PyPI `wasmtime` wheel whose bundled libwasmtime is linked (default 25.0.0;
 #                  26.0.0 is not on PyPI, and 25.0.0's C API differs from 26.0.0's only in the
 #                  wasmtime_table_* index width, which ngx_wasm_module does not call)
@@ -23,16 +27,20 @@
 # The mirrors come from the `fetch` tool (github:Kong/ngx_wasm_module, github:nginx/nginx,
 # github:bytecodealliance/wasmtime). Needs gcc, make, libpcre3-dev, zlib1g-dev, python3 + pip.
 # ngx_wasm_module's Rust helper (lib/ngx-wasm-rs) is only needed for V8/Wasmer: not built.
-# On success the last line is `COMPATCHECK_KONG_NGINX=<path to nginx>`.
+# On success the last line is `COMPATCHECK_KONG_NGINX=<path to nginx>` (for 0.5.0's commit,
+# `COMPATCHECK_KONG_NGINX_05=...`: test_kong_judge.py judges kong-0.6 with the first, kong-0.5
+# with the second).
 set -euo pipefail
 
 WORK=${1:-/tmp/kong-judge}
 KONG_GIT=${KONG_GIT:-/work/.mirror/Kong+ngx_wasm_module/repo}
 KONG_COMMIT=${KONG_COMMIT:-c62213bae4dd913328edc981769d66155b0948ae}
 NGINX_GIT=${NGINX_GIT:-/work/.mirror/nginx+nginx/repo}
-NGINX_TAG=${NGINX_TAG:-release-1.27.4}
 WASMTIME_GIT=${WASMTIME_GIT:-/work/.mirror/bytecodealliance+wasmtime/repo}
-HEADERS_TAG=${HEADERS_TAG:-v26.0.0}
+# the pins of ngx_wasm_module's own Makefile at that commit ("NGX ?= 1.27.4")
+pin() { git --git-dir="$KONG_GIT" show "$KONG_COMMIT:Makefile" | sed -n "s/^$1 ?= *//p" | head -1; }
+NGINX_TAG=${NGINX_TAG:-release-$(pin NGX)}
+HEADERS_TAG=${HEADERS_TAG:-v$(pin WASMTIME)}
 WHEEL_VERSION=${WHEEL_VERSION:-25.0.0}
 NGX_DEBUG=${NGX_DEBUG:-0}
 PYTHON=${PYTHON:-python3}
@@ -120,5 +128,7 @@ if [ ! -x "$BUILD/nginx" ]; then
     )
 fi
 
-"$BUILD/nginx" -V 2>&1 | head -1 >&2
-echo "COMPATCHECK_KONG_NGINX=$BUILD/nginx"
+"$BUILD/nginx" -V 2>&1 | sed -n 1p >&2  # (sed reads all: head would SIGPIPE nginx under pipefail)
+var=COMPATCHECK_KONG_NGINX
+[ "$KONG_COMMIT" = 070f3710c7182f7681c3e05631995af3039a8eac ] && var=COMPATCHECK_KONG_NGINX_05
+echo "$var=$BUILD/nginx"

@@ -105,6 +105,18 @@ PROBES: dict[str, str] = {
     "wasi_path_create_directory": mod(
         _import("wasi_snapshot_preview1", "path_create_directory",
                 "(param i32 i32 i32) (result i32)"), MEM, FULL, HEADERS),
+    # Kong 0.6's own WASI has these three, 0.5's does not (wasmtime's WASI under it has them)
+    "wasi_sched_yield": mod(_import("wasi_snapshot_preview1", "sched_yield", "(result i32)"), MEM,
+                            FULL, headers("(drop (call $f))")),
+    "wasi_fd_fdstat_set_flags": mod(
+        _import("wasi_snapshot_preview1", "fd_fdstat_set_flags", "(param i32 i32) (result i32)"),
+        MEM, FULL, headers("(drop (call $f (i32.const 1) (i32.const 0)))")),
+    # a foreign function other than resolve_lua (0.6: 'unknown foreign function'; 0.5: NYI)
+    "foreign_call_unknown": mod(
+        _import("env", "proxy_call_foreign_function", "(param i32 i32 i32 i32 i32 i32) "
+                "(result i32)"), MEM, '(data (i32.const 2000) "compress")', FULL,
+        headers("(drop (call $f (i32.const 2000) (i32.const 8) (i32.const 0) (i32.const 0) "
+                "(i32.const 3000) (i32.const 3004)))")),
     "wasi_unknown": mod(_import("wasi_snapshot_preview1", "fd_frobnicate",
                                 "(param i32) (result i32)"), MEM, FULL, HEADERS),
     "start_only": _startup("_start"),
