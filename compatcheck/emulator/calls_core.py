@@ -209,7 +209,7 @@ def call_foreign_function(h, name_ptr, name_size, args_ptr, args_size, results_p
     if name is None or h.guest.read(args_ptr, args_size) is None:
         return INVALID_MEMORY_ACCESS
     text = name.decode('utf-8', 'replace')
-    foreign = h.facts.get("foreign")  # the build's (foreign_functions); None: Envoy's
+    foreign = h.facts.get("foreign")  # the build's (foreign_functions); None: Envoy's newest
     if foreign is not None and text not in foreign["names"]:
         if foreign["unknown"] == "trap":
             from .traps import HostTrap
@@ -222,11 +222,18 @@ def call_foreign_function(h, name_ptr, name_size, args_ptr, args_size, results_p
             raise HostTrap(message or f"unknown foreign function {text!r}")
         h.note(f"foreign function {text!r} is not implemented by this build (NotFound)")
         return NOT_FOUND
-    if name == b"clear_route_cache":
-        return OK
-    h.note(f"foreign function {text!r} is not emulated "
-           "(answered NotFound; Envoy may implement it)")
-    return NOT_FOUND
+    from . import foreign as ff
+    if foreign is None and text not in ff.ENVOY_NAMES:
+        h.note(f"foreign function {text!r} is not emulated (answered NotFound)")
+        return NOT_FOUND
+    if foreign is None:
+        h.note(f"this build's foreign functions are not in the data: {text!r} answered as "
+               "Envoy answers it")
+    elif text not in ff.ENVOY_NAMES:  # the build has it, the emulator does not know it
+        h.note(f"foreign function {text!r} is not emulated (answered NotFound)")
+        return NOT_FOUND
+    code, result = ff.call(h, text, h.guest.read(args_ptr, args_size) or b"")
+    return code if ff.give(h, result, results_ptr, results_size) else INVALID_MEMORY_ACCESS
 
 
 def pthread_equal(h, left, right):
