@@ -7,8 +7,11 @@ proxy_on_configure returns false or traps (cpp-host's canary: "Failed to start b
 is refused the same way. For every build that loads the module, this runs the emulated start
 and configure with the given configuration and turns a failure into an error finding (the
 host's messages, in order), and a run a budget stopped into a warning that says nothing was
-decided. A plugin that starts and configures then gets one plain GET / (as `compatcheck run
---request` sends it); a failed stream (a trap, a callback the runtime refuses to call with the
+decided. A plugin that starts and configures then gets one timer tick when it set a tick period (hosts
+fire the timer within the period; `compatcheck run --ticks 1`) and one plain GET / (as
+`compatcheck run --request` sends it); a tick that traps fails the VM and so every request
+after it, and is reported like a failed request (CC513, "the first timer tick: ..."); a
+failed stream (a trap, a callback the runtime refuses to call with the
 ABI's arguments, a stubbed host function that traps) is a request-failed warning in the host's
 words: the module loads, and fails when called. The codes' texts are in
 compatcheck/checks/codes.py.
@@ -29,17 +32,24 @@ REQUEST_FAILED = "CC513"
 def _request_failed(e) -> Finding:
     """The failed stream in the host's words: its error line, and the trap when the line does
     not carry it (Kong's wasmtime backtrace head)."""
-    failed = next((s for s in reversed(e.stages) if s.phase == "request"
+    failed = next((s for s in reversed(e.stages) if s.phase in ("request", "tick")
                    and s.outcome in ("trapped", "exited")), None)
     first = e.messages[0].splitlines()[0] if e.messages else ""
     detail = failed.detail if failed is not None else ""
     message = first if detail in first else (f"{first}: {detail}" if first else detail)
     where = failed.name if failed is not None else "the HTTP callbacks"
+    if failed is not None and failed.phase == "tick":
+        sent = ("The emulated host delivered the first timer tick after start and configure "
+                "(the filter set a tick period; the host's timer fires within it); "
+                f"{where} failed ({detail}), the VM is failed and every request after it "
+                f"fails ({e.detail})")
+        message = f"the first timer tick: {message}" if message else message
+    else:
+        sent = f"The emulated host sent GET / after start and configure; {where} failed ({e.detail})"
     return finding(REQUEST_FAILED, message or e.detail, "advice",
                    location=f"export {where}" if failed is not None else None,
                    position=1_001, host_wording=bool(first) and detail in first,
-                   fix=f"The emulated host sent GET / after start and configure; {where} "
-                       f"failed ({e.detail}). {CODES[REQUEST_FAILED].fix}")
+                   fix=f"{sent}. {CODES[REQUEST_FAILED].fix}")
 
 
 def _finding(e) -> Finding | None:
@@ -53,6 +63,7 @@ def _finding(e) -> Finding | None:
         return _request_failed(e)
     if e.verdict == "undecided":
         what = "The first request" if any(s.phase == "request" for s in e.stages) else \
+            "The first timer tick" if any(s.phase == "tick" for s in e.stages) else \
             "Start and configuration"
         return finding(UNDECIDED, f"{what} could not be emulated to the end: "
                                   f"{e.detail}", "startup", position=1_000)
@@ -114,7 +125,7 @@ def lifecycle_findings(data: bytes, hosts, plugin_config: str = "", vm_config: s
     """Build id -> the findings start, configure and the first request add (none for a build
     that refuses the module anyway: the emulator does not run it)."""
     scenario = Scenario(vm_config=vm_config, plugin_config=plugin_config, root_id=root_id,
-                        request=HttpRequest())
+                        request=HttpRequest(), ticks=1)
     runs = emulate_targets(data, hosts, [scenario], name)
     out = {}
     for host in hosts:

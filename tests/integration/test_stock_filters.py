@@ -162,16 +162,22 @@ def test_grpc_call_is_placed_in_proxy_on_request_headers():
     assert "proxy_on_request_headers" in finding["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Kong 0.6 implements proxy_call_foreign_function only for 'resolve_lua'; any other name traps "
-    "('unknown foreign function', ngx_proxy_wasm_host.c ngx_proxy_wasm_hfuncs_call_foreign_function)."
-    " The Go example calls 'compress' from OnTick; the prediction names nothing for it"))
 def test_go_foreign_compress_traps_on_kong_0_6():
+    """Kong 0.6 implements proxy_call_foreign_function only for 'resolve_lua'; any other name
+    traps ('unknown foreign function', ngx_proxy_wasm_host.c
+    ngx_proxy_wasm_hfuncs_call_foreign_function; probed on the real Kong). The Go example calls
+    'compress' from OnTick: check --plugin-config delivers the first timer tick, which traps on
+    Kong and not on Envoy (compress is registered there: foreign.cc)."""
     (f,) = _filters("proxy-wasm-go-sdk", "foreign_call_on_tick")
-    result = _report(f["path"])["kong-0.6"]
-    assert "env.proxy_call_foreign_function" in {
-        f["location"].removeprefix("import ") for f in result["findings"]
-        if f["severity"] != "info"}
+    args = ["check", f["path"], "--plugin-config", "", "-t", "kong-0.6", "-t", "envoy-1.40"]
+    results = {r["target"]: r for r in _cli(*args)["modules"][0]["results"]}
+    ticks = {t: [x for x in r["findings"] if x["code"] == "CC513"
+                 and x["location"] == "export proxy_on_tick"] for t, r in results.items()}
+    (kong,) = ticks["kong-0.6"]
+    assert kong["message"].startswith("the first timer tick: "), kong
+    assert "host trap (internal error): unknown foreign function" in kong["message"], kong
+    assert results["kong-0.6"]["outcome"] == "fails-when-called"
+    assert ticks["envoy-1.40"] == [], ticks["envoy-1.40"]
 
 
 @pytest.mark.xfail(strict=True, reason=(
