@@ -58,7 +58,8 @@ REAL_06 = {
     "proposal_exceptions": "load-failed", "proposal_function_references": "load-failed",
     "proposal_gc": "load-failed", "corrupt_section": "load-failed", "not_wasm": "load-failed",
 }
-# 0.5.0 differs in: (filled from the probes)
+# 0.5.0: the same outcome for every probe (probed); where it differs is the trap's words:
+# foreign_call_unknown traps as a NYI stub (STUBS below), 0.6's as 'unknown foreign function'.
 REAL = {"kong-0.6": REAL_06, "kong-0.5": {**REAL_06}}
 
 # A gap that needs a compatcheck code change names it: CODE + what is missing
