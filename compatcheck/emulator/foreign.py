@@ -19,7 +19,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from .state import BAD_ARGUMENT, INVALID_MEMORY_ACCESS, NOT_FOUND, OK
+from .state import BAD_ARGUMENT, NOT_FOUND, OK
 
 SERIALIZATION_FAILURE = 3
 INTERNAL_FAILURE = 10
