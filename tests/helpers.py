@@ -24,6 +24,15 @@ BASE_EXPORTS = '''
 # A Higress wasm-go plugin's shape: the 0.2.100 marker only (higress-group/proxy-wasm-go-sdk).
 HIGRESS_EXPORTS = BASE_EXPORTS.replace("proxy_abi_version_0_2_1", "proxy_abi_version_0_2_100")
 
+# Kong calls these on every request whether exported or not (callbacks.always_called: a module
+# without them crashes the worker, CC404), so a module meant to load on Kong exports them
+KONG_LATER_CALLBACKS = '(func (export "proxy_on_response_headers") (param i32 i32 i32) ' \
+    '(result i32) (i32.const 0)) (func (export "proxy_on_log") (param i32)) ' \
+    '(func (export "proxy_on_delete") (param i32)) ' \
+    '(func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))'
+KONG_HTTP = '(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) ' \
+    '(i32.const 0))' + KONG_LATER_CALLBACKS
+
 
 def wat(text: str) -> bytes:
     return bytes(wasmtime.wat2wasm(text))

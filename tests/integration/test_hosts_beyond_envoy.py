@@ -19,7 +19,7 @@ from compatcheck.cli import main
 from compatcheck.report.summary import product_lines
 from compatcheck.wasm import read_module
 
-from helpers import HIGRESS_EXPORTS, findings, host, wat
+from helpers import HIGRESS_EXPORTS, KONG_HTTP, KONG_LATER_CALLBACKS, findings, host, wat
 
 PRODUCTS = ("higress", "kong", "kong-v8", "apisix", "service-extensions")
 
@@ -79,7 +79,11 @@ def test_higress_functions_link_for_every_abi_and_0_2_100_callbacks():
 
 
 def test_kong_names_the_calls_that_fail_when_called():
-    m = read_module(wat(f"(module {GRPC_FILTER} {_base()})"))
+    # a filter Kong loads: the callbacks it requires and those it calls on every request
+    kong = ('(func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))'
+            '(func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))'
+            + KONG_LATER_CALLBACKS)
+    m = read_module(wat(f"(module {GRPC_FILTER} {_base()} {kong})"))
     r = check_module(m, host("kong-0.6"))
     assert r.verdict == "loads" and r.outcome == "fails-when-called"
     called = {f.location: f.message for f in r.findings if f.code == "CC801"}
@@ -97,13 +101,13 @@ def test_kong_names_the_calls_that_fail_when_called():
 def test_kong_release_and_runtime_decide():
     """0.5.0 also stubs proxy_call_foreign_function; V8 builds lack wasmtime's WASI."""
     body = '(import "env" "proxy_call_foreign_function" (func (param i32 i32 i32 i32 i32 i32) (result i32)))'
-    r5 = findings(body, "kong-0.5")
+    r5 = findings(body + KONG_HTTP, "kong-0.5")
     assert [f.code for f in r5.findings if f.code == "CC801"] == ["CC801"]
     assert r5.outcome == "loads"  # imported but never called: info only
-    assert "CC801" not in [f.code for f in findings(body, "kong-0.6").findings]
+    assert "CC801" not in [f.code for f in findings(body + KONG_HTTP, "kong-0.6").findings]
     wasi = '(import "wasi_snapshot_preview1" "fd_pread" (func (param i32 i32 i32 i64 i32) (result i32)))'
-    assert findings(wasi, "kong-0.6").verdict == "loads"
-    assert findings(wasi, "kong-v8-0.6").first_error.code == "CC204"
+    assert findings(wasi + KONG_HTTP, "kong-0.6").verdict == "loads"
+    assert findings(wasi + KONG_HTTP, "kong-v8-0.6").first_error.code == "CC204"
 
 
 def test_apisix_unimplemented_calls_and_no_marker_needed():

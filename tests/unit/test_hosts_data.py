@@ -4,7 +4,7 @@ wasmedge-0.10.0-apisix)."""
 
 from compatcheck.checks import check_module
 from compatcheck.wasm import read_module
-from helpers import HIGRESS_EXPORTS, codes, findings, host, wat
+from helpers import HIGRESS_EXPORTS, KONG_HTTP, codes, findings, host, wat
 
 
 def higress_module(body: str = ""):
@@ -88,12 +88,6 @@ def test_threads_refused_by_wasmer_defaults():
     assert "CC701" in codes(r)
 
 
-# Kong calls these on every request whether exported or not (callbacks.always_called: a module
-# without them crashes the worker, CC404), so a module meant to load on Kong exports them
-KONG_HTTP = ''.join(f'(func (export "{n}") (param i32 i32 i32) (result i32) (i32.const 0))'
-                    for n in ("proxy_on_request_headers", "proxy_on_response_headers")) + \
-    '(func (export "proxy_on_log") (param i32)) (func (export "proxy_on_delete") (param i32))' \
-    '(func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))'
 SOCK_ACCEPT = '(import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32)))' + KONG_HTTP
 FILESTAT = '(import "wasi_snapshot_preview1" "fd_filestat_get" (func (param i32 i32) (result i32)))' + KONG_HTTP
 
