@@ -10,6 +10,7 @@ from typing import Mapping
 from packaging.version import Version
 
 from ..wasm import FuncType
+from .vocabulary import fill_message
 
 WASI_MODULES = ("wasi_unstable", "wasi_snapshot_preview1")
 
@@ -57,10 +58,6 @@ class StartupSequence:
     alternatives: tuple[tuple[tuple[str, ...], ...], ...]
     pick: str  # listed | export-order: which exported candidate of a step is called
     sources: tuple[Source, ...]
-
-    @property
-    def names(self) -> frozenset[str]:
-        return frozenset(n for alt in self.alternatives for step in alt for n in step)
 
     def calls(self, exported: tuple[str, ...] | list[str]) -> list[str]:
         """The exports called, in order, for a module exporting these functions (in export
@@ -187,13 +184,9 @@ class HostSpec:
         return [self.first, self.last]
 
     def message(self, key: str, **values: str) -> str:
-        template = self.messages.get(key, "")
         if "import" in values and "module" not in values:  # callers that pass only module.name
             values["module"], _, values["field"] = values["import"].partition(".")
-        try:
-            return template.format(**values)
-        except (KeyError, IndexError):
-            return template
+        return fill_message(self.messages.get(key, ""), **values)
 
     @property
     def markers_required(self) -> bool:

@@ -17,7 +17,6 @@ STATUSES = ("verified", "inferred", "probed", "unverified")
 STARTUP_PICKS = ("listed", "export-order")
 # A runtime's own wording of failed calls (runtimes.toml texts): unreachable, exit ({status}),
 # arity ({want}, {have}). V8 engines without texts get V8's (src/common/message-template.h).
-RUNTIME_TEXTS = ("unreachable", "exit", "arity")
 V8_TEXTS = {"unreachable": "Uncaught RuntimeError: unreachable"}
 # [lifecycle] keys and proxy-wasm-cpp-host's behaviour, the default: proxy_on_vm_start is
 # called, a missing proxy_on_configure counts as configured
@@ -55,6 +54,15 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
                        "corrupted", "missing_memory_export", "missing_callback")},
 }
 MESSAGE_KEYS = frozenset(MESSAGE_FIELDS)
+
+
+def fill_message(template: str, **values) -> str:
+    """A host message with its placeholders filled; the template itself when a value is
+    missing (the loader only lets a message use the placeholders its callers pass)."""
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return template
 # module shapes that take the process down (checks/capi.py, checks/startup.py)
 # startup-export-host-call: a Proxy-Wasm (env) host call from the start-up export (_start /
 # _initialize) kills the process (Kong: no filter context yet; WASI calls are fine);

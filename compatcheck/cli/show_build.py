@@ -60,7 +60,7 @@ def facts(b) -> dict:
         "lifecycle": dict(b.lifecycle), "crashes": sorted(b.crashes),
         "messages": dict(b.messages), "pins": dict(b.pins), "notes": list(b.notes),
         "sources": [{"ref": s.ref, "status": s.status} for s in b.sources],
-        "fact_sources": {fact: _sources(b, fact) for fact, _ in FACTS if _sources(b, fact)},
+        "fact_sources": {fact: found for fact, _ in FACTS if (found := _sources(b, fact))},
         "unverified": sorted(b.unverified),
     }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from ..abi.vocabulary import fill_message
 from .properties import get_property as _get_property
 from .state import (BAD_ARGUMENT, CAS_MISMATCH, EMPTY, INVALID_MEMORY_ACCESS, NOT_FOUND, OK)
 
@@ -159,15 +160,20 @@ def define_metric(h, kind, name_ptr, name_size, id_ptr):
     return OK if h.guest.set_u32(id_ptr, mid) else INVALID_MEMORY_ACCESS
 
 
+def _counter_or_gauge(h, metric_id):
+    """(status, metric): BadArgument for a histogram id, NotFound for an unknown one."""
+    if metric_id & 3 not in (0, 1):
+        return BAD_ARGUMENT, None
+    m = h.metrics.get(metric_id)
+    return (NOT_FOUND, None) if m is None else (OK, m)
+
+
 def increment_metric(h, metric_id, offset):
     offset = offset - (1 << 64) if offset >= 1 << 63 else offset  # int64_t
-    kind = metric_id & 3
-    if kind not in (0, 1):
-        return BAD_ARGUMENT
-    m = h.metrics.get(metric_id)
+    status, m = _counter_or_gauge(h, metric_id)
     if m is None:
-        return NOT_FOUND
-    if kind == 0 and offset <= 0:
+        return status
+    if metric_id & 3 == 0 and offset <= 0:
         return BAD_ARGUMENT  # a counter only goes up
     m[2] += offset
     return OK
@@ -182,12 +188,9 @@ def record_metric(h, metric_id, value):
 
 
 def get_metric(h, metric_id, result_ptr):
-    kind = metric_id & 3
-    if kind not in (0, 1):
-        return BAD_ARGUMENT
-    m = h.metrics.get(metric_id)
+    status, m = _counter_or_gauge(h, metric_id)
     if m is None:
-        return NOT_FOUND
+        return status
     return OK if h.guest.set_u64(result_ptr, m[2]) else INVALID_MEMORY_ACCESS
 
 
@@ -213,11 +216,7 @@ def call_foreign_function(h, name_ptr, name_size, args_ptr, args_size, results_p
     if foreign is not None and text not in foreign["names"]:
         if foreign["unknown"] == "trap":
             from .traps import HostTrap
-            template = h.facts["messages"].get("foreign_unknown", "")
-            try:
-                message = template.format(name=text)
-            except (KeyError, IndexError):
-                message = template
+            message = fill_message(h.facts["messages"].get("foreign_unknown", ""), name=text)
             h.note(f"foreign function {text!r} is not implemented by this build: it traps")
             raise HostTrap(message or f"unknown foreign function {text!r}")
         h.note(f"foreign function {text!r} is not implemented by this build (NotFound)")

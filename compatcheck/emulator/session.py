@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from ..abi.vocabulary import fill_message
 from ..smoke.stubs import CallLimit
 from ..wasm import FuncType, Module
 from . import calls_core, calls_http
@@ -64,11 +65,7 @@ def _stub(facts: dict, name: str):
             return UNIMPLEMENTED
         if behaviour == "returns-ok-noop":
             return 0
-        template = facts["messages"].get("stub_call", "")
-        try:
-            text = template.format(**{"import": field, "module": "env", "field": field})
-        except (KeyError, IndexError):
-            text = template
+        text = fill_message(facts["messages"].get("stub_call", ""), **{"import": field})
         raise HostTrap(text or f"{name} is not implemented by this build")
     return call
 
@@ -264,11 +261,7 @@ class Session(Calls):
             self.messages.append(message)
 
     def _message(self, key: str, **values) -> str:
-        template = self.facts["messages"].get(key, "")
-        try:
-            return template.format(**values)
-        except (KeyError, IndexError):
-            return template
+        return fill_message(self.facts["messages"].get(key, ""), **values)
 
     # -- linking ----------------------------------------------------------------------
     def _func(self, imp, impl, ftype):
