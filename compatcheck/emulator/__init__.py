@@ -69,13 +69,16 @@ def run_scenarios(data: bytes, host: HostSpec, scenarios: list[Scenario],
 
 
 def emulate_targets(data: bytes, hosts: list[HostSpec], scenarios: list[Scenario],
-                    name: str = "module") -> dict[str, list[Emulation]]:
-    """Every scenario on every build; builds whose emulated hosts are identical share a run."""
+                    name: str = "module", checked=None) -> dict[str, list[Emulation]]:
+    """Every scenario on every build; builds whose emulated hosts are identical share a run.
+    ``checked``: the module's report on exactly these builds when the caller has it (it is
+    not checked again)."""
     from ..checks.context import CheckContext
     from ..checks.startup import startup_calls
     from ..runner import check_bytes
 
-    report = check_bytes(name, data, hosts)
+    report = checked if checked is not None and checked.module is not None \
+        else check_bytes(name, data, hosts)
     out: dict[str, list[Emulation]] = {}
     groups: dict[str, list[HostSpec]] = {}
     for host, result in zip(hosts, report.results, strict=True):

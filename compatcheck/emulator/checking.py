@@ -121,12 +121,14 @@ def _stub_findings(e, host) -> list[Finding]:
 
 
 def lifecycle_findings(data: bytes, hosts, plugin_config: str = "", vm_config: str = "",
-                       root_id: str = "", name: str = "module") -> dict[str, list[Finding]]:
+                       root_id: str = "", name: str = "module",
+                       checked=None) -> dict[str, list[Finding]]:
     """Build id -> the findings start, configure and the first request add (none for a build
-    that refuses the module anyway: the emulator does not run it)."""
+    that refuses the module anyway: the emulator does not run it). ``checked``: the module's
+    report on exactly these builds, if the caller has it."""
     scenario = Scenario(vm_config=vm_config, plugin_config=plugin_config, root_id=root_id,
                         request=HttpRequest(), ticks=1)
-    runs = emulate_targets(data, hosts, [scenario], name)
+    runs = emulate_targets(data, hosts, [scenario], name, checked)
     out = {}
     for host in hosts:
         e = runs[host.id][0]
@@ -149,10 +151,12 @@ def with_lifecycle(report, plugin_config: str = "", vm_config: str = "", root_id
         data = report.module.data
     if data is None or report.problem is not None:
         return report
-    hosts = [r.host for r in report.results if r.verdict == "loads"]
-    if not hosts:
+    loading = tuple(r for r in report.results if r.verdict == "loads")
+    if not loading:
         return report
-    extra = lifecycle_findings(data, hosts, plugin_config, vm_config, root_id, report.name)
+    # the static checks already ran: the emulator takes their verdicts, not a second check
+    extra = lifecycle_findings(data, [r.host for r in loading], plugin_config, vm_config,
+                               root_id, report.name, replace(report, results=loading))
     results = tuple(replace(r, findings=tuple(sorted(
         _without_settled(r.findings, extra.get(r.host.id, ())) + tuple(extra.get(r.host.id, ())),
         key=Finding.sort_key))) for r in report.results)
